@@ -12,7 +12,7 @@ from django.utils import timezone
 from practices.models import INSURANCE_FLAG, Doctor, InsuranceType, Practice, Specialty, VisitReason
 
 from . import slotgen
-from .models import Absence, AvailabilityRule, Booking, Slot
+from .models import Absence, AvailabilityRule, Booking, Slot, SlotAlert
 
 
 def slots_free(
@@ -100,3 +100,72 @@ def bookings_for_patient(*, patient) -> QuerySet[Booking]:
         .select_related("doctor__practice", "visit_reason")
         .order_by("starts_at")
     )
+
+
+def slot_alerts_matching(
+    *, slots: list[Slot], limit: int, quiet_since=None
+) -> list[tuple[SlotAlert, list[Slot]]]:
+    """The oldest active alerts that one of `slots` (free, bookable) fits, each with its fitting
+    slots, at most `limit` alerts. Alerts notified after `quiet_since` wait their turn."""
+    if not slots or limit <= 0:
+        return []
+    tz = ZoneInfo(settings.TIME_ZONE)
+    doctors = {slot.doctor_id: slot.doctor for slot in slots}
+    days = [timezone.localtime(slot.starts_at, tz).date() for slot in slots]
+    candidates = SlotAlert.objects.filter(
+        Q(doctor__in=doctors)
+        | Q(doctor__isnull=True, practice__in={d.practice_id for d in doctors.values()})
+        | Q(doctor__isnull=True, practice__isnull=True, specialty__in={d.specialty_id for d in doctors.values()}),
+        is_active=True,
+        date_from__lte=max(days),
+        date_until__gte=min(days),
+        patient__is_active=True,
+    ).select_related("patient", "visit_reason").order_by("created_at", "pk")
+    if quiet_since is not None:
+        candidates = candidates.filter(Q(notified_at__isnull=True) | Q(notified_at__lt=quiet_since))
+    rule_reasons = _rule_reasons({slot.rule_id for slot in slots if slot.rule_id})
+    found = []
+    for alert in candidates.iterator(chunk_size=200):
+        fitting = [slot for slot in slots if _alert_fits(alert, slot, tz, rule_reasons)]
+        if fitting:
+            found.append((alert, fitting))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def _rule_reasons(rule_ids: set[int]) -> dict[int, set[int]]:
+    reasons: dict[int, set[int]] = {rule_id: set() for rule_id in rule_ids}
+    for rule_id, reason_id in AvailabilityRule.visit_reasons.through.objects.filter(
+        availabilityrule_id__in=rule_ids
+    ).values_list("availabilityrule_id", "visitreason_id"):
+        reasons[rule_id].add(reason_id)
+    return reasons
+
+
+def _alert_fits(alert: SlotAlert, slot: Slot, tz, rule_reasons: dict[int, set[int]]) -> bool:
+    doctor = slot.doctor
+    practice = doctor.practice
+    day = timezone.localtime(slot.starts_at, tz).date()
+    if not alert.date_from <= day <= alert.date_until:
+        return False
+    if alert.doctor_id and alert.doctor_id != doctor.pk:
+        return False
+    if alert.practice_id and alert.practice_id != practice.pk:
+        return False
+    if alert.specialty_id and alert.specialty_id != doctor.specialty_id:
+        return False
+    if not practice.accepts(alert.insurance_type):
+        return False
+    reason = alert.visit_reason
+    if reason is not None:
+        allowed = rule_reasons.get(slot.rule_id, set())
+        if (
+            reason.practice_id != practice.pk
+            or not reason.is_active
+            or not reason.accepts(alert.insurance_type)
+            or reason.duration_minutes > slot.minutes
+            or (allowed and reason.pk not in allowed)
+        ):
+            return False
+    return True

