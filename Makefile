@@ -24,15 +24,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# The demo: SQLite in var/, DEBUG on, demo logins printed before the server starts.
+# The demo: SQLite in var/, DEBUG on, an embedded Redis, web + both worker groups + the
+# scheduler under one supervisor (Ctrl-C stops them all). Demo logins are printed first.
 run: export DJANGO_DEBUG = 1
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py demo_data
-	@echo
-	@echo "Terminfinder runs on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/) - Ctrl-C stops it."
-	@echo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) -m terminfinder.devstack --host $(HOST) --port $(PORT)
 
 # Every test on a real PostgreSQL started by the harness, then the suite again on SQLite.
 test: install-dev

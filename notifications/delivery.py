@@ -6,6 +6,7 @@ import logging
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 from dramatiq import Retry
@@ -16,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 # Longer than one SMTP conversation (EMAIL_TIMEOUT), shorter than the broker's redelivery of a
 # dead worker's messages, so a redelivered message finds the lease of a killed worker expired.
-LEASE = timedelta(seconds=30)
+# Tests shorten it through the env (TERMINFINDER_DELIVERY_LEASE_SECONDS).
+LEASE = timedelta(seconds=settings.TERMINFINDER_DELIVERY_LEASE_SECONDS)
 
 
 class AlreadyHandled(Exception):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from dramatiq.middleware import CurrentMessage
 from dramatiq_crontab import cron
 
@@ -67,6 +67,12 @@ def _booking_context(booking: Booking) -> dict:
     }
 
 
+def _calendar(booking: Booking, method: str, language: str) -> bytes:
+    """The ICS attachment in the recipient's language (its title and description are text)."""
+    with translation.override(language if language in dict(settings.LANGUAGES) else "de"):
+        return booking_calendar(booking, method=method)
+
+
 @dramatiq.actor(queue_name=HIGH, **EMAIL_OPTIONS)
 def send_booking_confirmation(booking_public_id: str) -> None:
     booking = _booking(booking_public_id)
@@ -85,7 +91,11 @@ def send_booking_confirmation(booking_public_id: str) -> None:
             context=_booking_context(booking),
             language=booking.patient.language,
             attachments=[
-                ("termin.ics", booking_calendar(booking, method="REQUEST"), "text/calendar; method=REQUEST")
+                (
+                    "termin.ics",
+                    _calendar(booking, "REQUEST", booking.patient.language),
+                    "text/calendar; method=REQUEST",
+                )
             ],
         )
 
@@ -97,7 +107,6 @@ def send_booking_cancellation(booking_public_id: str) -> None:
         return
     practice = booking.doctor.practice
     context = _booking_context(booking)
-    ics = booking_calendar(booking, method="CANCEL")
     recipients = []
     if booking.patient is not None:
         recipients.append((f"user:{booking.patient_id}", booking.patient.email, booking.patient.language, False))
@@ -116,7 +125,7 @@ def send_booking_cancellation(booking_public_id: str) -> None:
                 template="booking_cancellation",
                 context={**context, "for_practice": for_practice},
                 language=language,
-                attachments=[("termin.ics", ics, "text/calendar; method=CANCEL")],
+                attachments=[("termin.ics", _calendar(booking, "CANCEL", language), "text/calendar; method=CANCEL")],
             )
 
 
@@ -225,6 +234,9 @@ def notify_slot_alerts(doctor_id: int, starts_from: str, starts_until: str) -> N
             )
             if not slots:
                 continue  # taken again in the meantime: no email about a slot that is gone
+            unsubscribe_url = settings.TERMINFINDER_BASE_URL + reverse(
+                "notifications:alert-unsubscribe", args=[unsubscribe_token(alert)]
+            )
             send_email(
                 to=alert.patient.email,
                 template="slot_alert",
@@ -234,11 +246,14 @@ def notify_slot_alerts(doctor_id: int, starts_from: str, starts_until: str) -> N
                     "doctor": slots[0].doctor,
                     "practice": slots[0].doctor.practice,
                     "book_url": settings.TERMINFINDER_BASE_URL,
-                    "unsubscribe_url": settings.TERMINFINDER_BASE_URL
-                    + reverse("notifications:alert-unsubscribe", args=[unsubscribe_token(alert)]),
+                    "unsubscribe_url": unsubscribe_url,
                 },
                 language=alert.patient.language,
-                headers={"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                # RFC 8058: the one-click header only means something next to List-Unsubscribe.
+                headers={
+                    "List-Unsubscribe": f"<{unsubscribe_url}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
             )
 
 

@@ -206,14 +206,23 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # Set explicitly: django-dramatiq 0.15's built-in default names the Prometheus middleware
 # path that dramatiq 2 removed, and a RabbitMQ broker.
+def with_redis_timeouts(url: str) -> str:
+    """Every network client has a timeout: a web request must not hang on a dead Redis. The
+    broker builds its connection pool from the URL alone, so the timeouts travel in the URL."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("socket_connect_timeout", str(env_int("REDIS_CONNECT_TIMEOUT", 2)))
+    query.setdefault("socket_timeout", str(env_int("REDIS_SOCKET_TIMEOUT", 10)))
+    query.setdefault("health_check_interval", "30")
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker",
     "OPTIONS": {
-        "url": REDIS_URL,
-        # Every network client has a timeout: a web request must not hang on a dead Redis.
-        "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT", 2),
-        "socket_timeout": env_int("REDIS_SOCKET_TIMEOUT", 10),
-        "health_check_interval": 30,
+        "url": with_redis_timeouts(REDIS_URL),
         # How soon the messages of a dead worker go back to their queue (ms), and how often a
         # broker call does that maintenance (per million calls).
         "heartbeat_timeout": env_int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", 60_000),
@@ -232,7 +241,7 @@ DRAMATIQ_BROKER = {
     ],
 }
 DRAMATIQ_TASKS_DATABASE = "default"
-DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL}
+DRAMATIQ_CRONTAB = {"REDIS_URL": with_redis_timeouts(REDIS_URL)}
 
 # Product settings.
 TERMINFINDER_BASE_URL = os.environ.get("TERMINFINDER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -240,6 +249,9 @@ TERMINFINDER_BASE_URL = os.environ.get("TERMINFINDER_BASE_URL", "http://127.0.0.
 TERMINFINDER_EMAIL_MAX_RETRIES = env_int("TERMINFINDER_EMAIL_MAX_RETRIES", 8)
 TERMINFINDER_EMAIL_MIN_BACKOFF_MS = env_int("TERMINFINDER_EMAIL_MIN_BACKOFF_MS", 10_000)
 TERMINFINDER_EMAIL_MAX_BACKOFF_MS = env_int("TERMINFINDER_EMAIL_MAX_BACKOFF_MS", 3_600_000)
+# How long a worker holds the claim on one email while it talks to the SMTP server: longer than
+# one SMTP conversation (EMAIL_TIMEOUT). A killed worker's email is sent again once it runs out.
+TERMINFINDER_DELIVERY_LEASE_SECONDS = env_int("TERMINFINDER_DELIVERY_LEASE_SECONDS", 30)
 # How many of the oldest matching alerts hear about one freed or new slot.
 TERMINFINDER_SLOT_ALERT_BATCH = env_int("TERMINFINDER_SLOT_ALERT_BATCH", 5)
 TERMINFINDER_BOOKING_HORIZON_WEEKS = env_int("TERMINFINDER_BOOKING_HORIZON_WEEKS", 12)

@@ -28,6 +28,27 @@ from terminfinder.accounts.models import User
 PASSWORD = "correct-horse-battery-staple-42"
 
 
+@pytest.fixture(autouse=True)
+def _clean_queues_and_mail():
+    """No test sees another's messages: Dramatiq's Redis keys and the SMTP server's mailbox are
+    emptied before and after each test."""
+    from tests.flow import reset_async_state
+
+    reset_async_state()
+    yield
+    reset_async_state()
+
+
+@pytest.fixture
+def quiet_world(world) -> SimpleNamespace:
+    """The world without the messages its own two bookings dispatched (with transaction=True
+    they reach Redis as the fixture commits): tests that count emails start from zero."""
+    from tests.flow import reset_async_state
+
+    reset_async_state()
+    return world
+
+
 def pytest_collection_modifyitems(config, items):
     if connection.vendor == "postgresql":
         return

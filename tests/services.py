@@ -188,7 +188,27 @@ class RedisServer:
             start_new_session=True,
         )
         wait_for_port(self.port, timeout=20)
+        self._wait_until_loaded(timeout=20)
         return self
+
+    def _wait_until_loaded(self, timeout: float) -> None:
+        """A restarted server accepts connections while it replays its append-only file and
+        answers LOADING meanwhile: "started" means it serves commands."""
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except (redis.BusyLoadingError, redis.ConnectionError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+        finally:
+            client.close()
 
     def stop(self, *, remove_data: bool = False) -> None:
         if self.process and self.process.poll() is None:
@@ -207,14 +227,23 @@ class SmtpServer:
     """A real SMTP server (aiosmtpd) on loopback that keeps what it receives in memory.
 
     `refuse_with` makes it answer every RCPT with that reply (e.g. "451 4.3.0 Try again later")
-    while set: a temporary outage."""
+    while set: a temporary outage; `refusals` holds the time (time.monotonic()) of each refusal.
+    `data_delay` (seconds) makes it slow to accept each message, and `hold_data()` keeps every
+    message in the DATA phase until `release_data()`. A client that goes away before the server
+    accepted its message has sent nothing (the message is dropped and counted in `dropped`), as
+    with a real server that never said 250."""
 
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
         self.refused = 0
+        self.refusals: list[float] = []
         self.refuse_with: str | None = None
+        self.data_delay = 0.0
+        self.in_data = 0
+        self.dropped = 0
+        self._held = False
         self.port = free_port()
         self._lock = threading.Lock()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -233,31 +262,61 @@ class SmtpServer:
         with self._lock:
             self.messages.clear()
             self.refused = 0
+            self.refusals.clear()
             self.refuse_with = None
+            self.data_delay = 0.0
+            self.dropped = 0
+            self._held = False
+
+    def hold_data(self) -> None:
+        self._held = True
+
+    def release_data(self) -> None:
+        self._held = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.refuse_with:
             with self._lock:
                 self.refused += 1
+                self.refusals.append(time.monotonic())
             return self.refuse_with
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        import asyncio
         import email
         from email import policy
 
+        with self._lock:
+            self.in_data += 1
+        try:
+            if self.data_delay:
+                await asyncio.sleep(self.data_delay)
+            while self._held:
+                await asyncio.sleep(0.02)
+        except asyncio.CancelledError:
+            # aiosmtpd cancels the handler when the client's connection ends (EOF).
+            with self._lock:
+                self.dropped += 1
+            raise
+        finally:
+            with self._lock:
+                self.in_data -= 1
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(message)
         return "250 Message accepted for delivery"
 
+    def received(self, predicate=None) -> list:
+        with self._lock:
+            return [m for m in self.messages if predicate is None or predicate(m)]
+
     def wait_for(self, count: int, timeout: float = 30.0, predicate=None) -> list:
         """The received messages (matching `predicate`) once there are at least `count`."""
         deadline = time.monotonic() + timeout
         while True:
-            with self._lock:
-                found = [m for m in self.messages if predicate is None or predicate(m)]
+            found = self.received(predicate)
             if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.1)

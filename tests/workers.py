@@ -22,7 +22,13 @@ FAST_ENV = {
     "TERMINFINDER_EMAIL_MAX_BACKOFF_MS": "3000",
     "TERMINFINDER_EMAIL_MAX_RETRIES": "8",
     "DRAMATIQ_HEARTBEAT_TIMEOUT_MS": "4000",
+    # Shorter than the heartbeat timeout, as in production (30 s vs 60 s): a message redelivered
+    # after a worker was killed finds the dead worker's claim already run out.
+    "TERMINFINDER_DELIVERY_LEASE_SECONDS": "3",
     "DRAMATIQ_MAINTENANCE_CHANCE": "1000000",
+    # How long an idle consumer sleeps between polls (dramatiq's default is 1 s): a due retry
+    # is picked up within ~0.1 s, so retry timings in tests are the backoff, not the polling.
+    "dramatiq_worker_timeout": "100",
 }
 
 
