@@ -39,8 +39,15 @@ def slots_free(
         doctor__verification_status=Doctor.Verification.VERIFIED,
         doctor__practice__is_active=True,
     ).exclude(
+        # Any confirmed booking of the doctor overlapping the slot, not only one of this slot:
+        # booking_create refuses those as taken, so listing them would only disappoint.
         Exists(
-            Booking.objects.filter(slot=OuterRef("pk"), status=Booking.Status.CONFIRMED)
+            Booking.objects.filter(
+                doctor=OuterRef("doctor"),
+                status=Booking.Status.CONFIRMED,
+                starts_at__lt=OuterRef("ends_at"),
+                ends_at__gt=OuterRef("starts_at"),
+            )
         )
     ).exclude(
         Exists(

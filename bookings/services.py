@@ -186,6 +186,10 @@ def booking_create(
     One transaction, one lock taken as late as possible, then re-check, then write. The
     database constraints stay the last word whatever happens in between.
     """
+    # Who is asking comes first: a replayed key must not hand a booking to a deactivated account,
+    # and an anonymous user cannot be looked up by key at all.
+    if not (patient and patient.is_authenticated and patient.is_active):
+        raise BookingNotAllowed()
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
         raise InvalidBooking("The idempotency key is too long (at most 100 characters).")
@@ -193,8 +197,6 @@ def booking_create(
         earlier = Booking.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
-    if not (patient and patient.is_authenticated and patient.is_active):
-        raise BookingNotAllowed()
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
         raise InvalidBooking(f"The note is too long (at most {NOTE_MAX_LENGTH} characters).")
@@ -236,6 +238,12 @@ def _booking_create_locked(
         .select_related("doctor__practice", "rule")
         .get(pk=slot_ref["pk"])
     )
+    if idempotency_key:
+        # A simultaneous retry (a double click) waited for the lock above: its twin's booking
+        # is visible now and is the answer, not "slot taken".
+        earlier = Booking.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier
     _booking_check(
         slot=slot,
         visit_reason=visit_reason,

@@ -1,4 +1,5 @@
 from django import forms
+from django.db import models
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,7 @@ class PracticeAdmin(TenantAdmin):
     write_roles = frozenset({OWNER})
     add_roles = delete_roles = frozenset()  # platform admins only
     inlines = [OpeningHoursInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "city", "postal_code", "phone", "is_active")
     list_filter = ("is_active", "city")
     search_fields = ("name", "city", "postal_code")
@@ -44,6 +46,12 @@ class PracticeAdmin(TenantAdmin):
         if is_platform_admin(request.user):
             return ()
         return ("slug", "is_active")
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # The slug is read-only for owners; prepopulating a read-only field breaks the form.
+        if is_platform_admin(request.user):
+            return super().get_prepopulated_fields(request, obj)
+        return {}
 
 
 @admin.register(Doctor)

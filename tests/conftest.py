@@ -179,3 +179,14 @@ def world(db, specialty) -> SimpleNamespace:
         patient=patient,
         patient2=patient2,
     )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The personas' passwords hash in microseconds (the real hasher takes ~0.3 s each), and
+    pages render without `collectstatic` (production's manifest storage needs it)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,3 +1,0 @@
-def test_world_builds(world):
-    assert world.a.practice.doctors.count() == 1
-    assert world.b.booking.patient == world.patient2
