@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.queue_latency [--backlog 2000] [--bookings 20]
 
 Starts real PostgreSQL, Redis and SMTP servers on loopback (tests/services.py), fills `low` with
-`--backlog` messages of 50 ms each, then books `--bookings` appointments, one every 0.5 s, and
+`--backlog` messages of `--task-ms` (50) ms each, then books `--bookings` appointments, one every 0.5 s, and
 measures from the booking's commit to the email's arrival. Two worker layouts run side by side:
 
 - split: `high` in its own worker group, `default` + `low` in another (Terminfinder's layout);
@@ -41,7 +41,6 @@ def start_services():
         EMAIL_PORT=str(smtp.port),
         DJANGO_SETTINGS_MODULE="terminfinder.settings",
         DJANGO_DEBUG="1",
-        LOG_LEVEL="WARNING",
     )
     return pg, redis, smtp
 
@@ -94,7 +93,7 @@ def wait_ready(procs: list[subprocess.Popen], logs: list[Path], timeout: float =
     raise RuntimeError("workers did not start: " + " | ".join(log.read_text()[-500:] for log in logs))
 
 
-def run_layout(name, layout, slots, patients, reason, smtp, backlog) -> dict:
+def run_layout(name, layout, slots, patients, reason, smtp, backlog, task_ms) -> dict:
     import dramatiq
 
     from bench.slow_actor import bench_sleep
@@ -104,7 +103,7 @@ def run_layout(name, layout, slots, patients, reason, smtp, backlog) -> dict:
     broker.flush_all()
     smtp.clear()
     for _ in range(backlog):
-        bench_sleep.send(50)
+        bench_sleep.send(task_ms)
     logs, procs = [], []
     for index, (queues, threads) in enumerate(layout):
         log = Path(f"/tmp/terminfinder-bench-{name}-{index}.log")
@@ -150,6 +149,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backlog", type=int, default=2000)
     parser.add_argument("--bookings", type=int, default=20)
+    parser.add_argument("--task-ms", type=int, default=50, help="Duration of each `low` message.")
     options = parser.parse_args()
     pg, redis, smtp = start_services()
     try:
@@ -168,7 +168,7 @@ def main() -> int:
             part = slice(index * options.bookings, (index + 1) * options.bookings)
             Booking.objects.all().delete()
             results.append(
-                run_layout(name, layout, slots[part], patients[part], reason, smtp, options.backlog)
+                run_layout(name, layout, slots[part], patients[part], reason, smtp, options.backlog, options.task_ms)
             )
     finally:
         smtp.stop()
@@ -192,8 +192,9 @@ def write_results(results, options) -> None:
         f"## Confirmation latency behind a `low` backlog — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}. "
-        f"`python -m bench.queue_latency --backlog {options.backlog} --bookings {options.bookings}`: "
-        f"{options.backlog} messages of 50 ms queued on `low`, then one booking every 0.5 s; latency "
+        f"`python -m bench.queue_latency --backlog {options.backlog} --bookings {options.bookings} "
+        f"--task-ms {options.task_ms}`: {options.backlog} messages of {options.task_ms} ms queued on `low`, "
+        "then one booking every 0.5 s; latency "
         "from the booking's commit to the email at the SMTP server.",
         "",
         "| worker layout | delivered | p50 (s) | p95 (s) | max (s) | `low` messages still queued after |",

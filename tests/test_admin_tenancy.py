@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Absence, AvailabilityRule, Booking, Slot, SlotAlert
+from notifications.models import Delivery
 from practices.models import Doctor, FAQEntry, Membership, Practice, Specialty, VisitReason
 from terminfinder.accounts.models import User
 
@@ -67,6 +68,8 @@ COVERAGE: dict[type[Model], Coverage] = {
     User: platform_data(lambda w, side: getattr(w, f"staff_{side}")),
     Specialty: platform_data(lambda w, side: w.specialty),
     SlotAlert: platform_data(lambda w, side: getattr(w, side).alert),
+    # Delivery records are written by the workers only: platform admins read and prune them.
+    Delivery: Coverage(lambda w, side: w.delivery, False, PLATFORM_ONLY, NOBODY, PLATFORM_ONLY),
     Practice: tenant_data("practice", change=OWNERS, delete=PLATFORM_ONLY),
     Doctor: tenant_data("doctor"),
     Membership: tenant_data("staff_membership", view=OWNERS, change=OWNERS, delete=OWNERS),
@@ -132,6 +135,11 @@ def world(world):
         tenant.free_slot = Slot.objects.create(doctor=tenant.doctor, starts_at=start, ends_at=end)
         tenant.staff_membership = tenant.practice.memberships.get(role=STAFF)
     world.group = Group.objects.create(name="Support")
+    world.delivery = Delivery.objects.create(
+        kind=Delivery.Kind.BOOKING_CONFIRMATION,
+        object_ref=str(world.a.booking.public_id),
+        recipient_ref=f"user:{world.patient.pk}",
+    )
     return world
 
 
