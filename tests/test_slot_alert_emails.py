@@ -46,10 +46,10 @@ def _cancel_and_collect(world, batch: int, expected: int) -> list:
     workers = WorkerGroup("low", env={"TERMINFINDER_SLOT_ALERT_BATCH": str(batch)}).start()
     try:
         booking_cancel(booking=world.a.booking, cancelled_by=Booking.CancelledBy.PATIENT, actor=world.patient)
-        mails = smtp.wait_for(expected, timeout=30, predicate=lambda m: m["Subject"] == subject)
+        mails = smtp.wait_for(expected, timeout=30, predicate=lambda m: m["Subject"].strip() == subject)
         # Give a wrongly chosen extra recipient time to show up.
         time.sleep(3)
-        mails = smtp.received(lambda m: m["Subject"] == subject)
+        mails = smtp.received(lambda m: m["Subject"].strip() == subject)
     finally:
         workers.stop()
     assert len(mails) >= expected, workers.output()
