@@ -73,31 +73,36 @@ def _calendar(booking: Booking, method: str, language: str) -> bytes:
         return booking_calendar(booking, method=method)
 
 
+def _email_patient(booking: Booking, *, kind: str, template: str, ics_method: str | None = None) -> None:
+    """One email about an active booking to its patient, at most once."""
+    patient = booking.patient
+    with exactly_once(
+        kind=kind, object_ref=str(booking.public_id), recipient_ref=f"user:{patient.pk}"
+    ) as delivery:
+        if delivery is None:
+            return
+        attachments = []
+        if ics_method:
+            attachments.append(
+                ("termin.ics", _calendar(booking, ics_method, patient.language), f"text/calendar; method={ics_method}")
+            )
+        send_email(
+            to=patient.email,
+            template=template,
+            context=_booking_context(booking),
+            language=patient.language,
+            attachments=attachments,
+        )
+
+
 @dramatiq.actor(queue_name=HIGH, **EMAIL_OPTIONS)
 def send_booking_confirmation(booking_public_id: str) -> None:
     booking = _booking(booking_public_id)
     if booking is None or booking.patient is None or not booking.is_active:
         return
-    with exactly_once(
-        kind=Delivery.Kind.BOOKING_CONFIRMATION,
-        object_ref=str(booking.public_id),
-        recipient_ref=f"user:{booking.patient_id}",
-    ) as delivery:
-        if delivery is None:
-            return
-        send_email(
-            to=booking.patient.email,
-            template="booking_confirmation",
-            context=_booking_context(booking),
-            language=booking.patient.language,
-            attachments=[
-                (
-                    "termin.ics",
-                    _calendar(booking, "REQUEST", booking.patient.language),
-                    "text/calendar; method=REQUEST",
-                )
-            ],
-        )
+    _email_patient(
+        booking, kind=Delivery.Kind.BOOKING_CONFIRMATION, template="booking_confirmation", ics_method="REQUEST"
+    )
 
 
 @dramatiq.actor(queue_name=HIGH, **EMAIL_OPTIONS)
@@ -136,19 +141,7 @@ def send_booking_reminder(booking_public_id: str) -> None:
         return
     if booking.starts_at <= timezone.now():
         return
-    with exactly_once(
-        kind=Delivery.Kind.BOOKING_REMINDER,
-        object_ref=str(booking.public_id),
-        recipient_ref=f"user:{booking.patient_id}",
-    ) as delivery:
-        if delivery is None:
-            return
-        send_email(
-            to=booking.patient.email,
-            template="booking_reminder",
-            context=_booking_context(booking),
-            language=booking.patient.language,
-        )
+    _email_patient(booking, kind=Delivery.Kind.BOOKING_REMINDER, template="booking_reminder")
 
 
 @cron("*/10 * * * *")
