@@ -22,7 +22,7 @@ from practices.tenancy import has_role, is_platform_admin
 
 from . import slotgen
 from .errors import BookingClosed, BookingNotAllowed, InvalidBooking, SlotTaken
-from .models import Absence, AvailabilityRule, Booking, Slot
+from .models import Absence, AvailabilityRule, Booking, Slot, SlotAlert
 
 logger = logging.getLogger(__name__)
 
@@ -360,3 +360,53 @@ def absence_delete(*, absence: Absence) -> None:
     doctor, starts_at, ends_at = absence.doctor, absence.starts_at, absence.ends_at
     absence.delete()
     slots_regenerate_around(doctor=doctor, starts_at=starts_at, ends_at=ends_at)
+
+
+# --- Slot alerts -------------------------------------------------------------------------
+
+SLOT_ALERT_MAX_DAYS = 90
+
+
+def slot_alert_create(
+    *,
+    patient,
+    insurance_type: str,
+    date_from: date,
+    date_until: date,
+    doctor: Doctor | None = None,
+    specialty=None,
+    visit_reason: VisitReason | None = None,
+) -> SlotAlert:
+    """Ask to hear when a slot of this doctor (or specialty) frees up or appears."""
+    if not (patient and patient.is_authenticated and patient.is_active):
+        raise BookingNotAllowed()
+    if doctor is None and specialty is None:
+        raise InvalidBooking("Choose a doctor or a specialty.")
+    if date_until < date_from or date_from < timezone.localdate():
+        raise InvalidBooking("Choose a period that lies ahead.")
+    if (date_until - date_from).days > SLOT_ALERT_MAX_DAYS:
+        raise InvalidBooking(f"An alert covers at most {SLOT_ALERT_MAX_DAYS} days.")
+    if visit_reason is not None and (doctor is None or visit_reason.practice_id != doctor.practice_id):
+        raise InvalidBooking("This visit reason is not offered by the practice.")
+    alert = SlotAlert.objects.create(
+        patient=patient,
+        doctor=doctor,
+        practice=doctor.practice if doctor else None,
+        specialty=specialty if doctor is None else doctor.specialty,
+        visit_reason=visit_reason,
+        insurance_type=insurance_type,
+        date_from=date_from,
+        date_until=date_until,
+    )
+    logger.info("slot_alert.created alert=%s", alert.public_id)
+    return alert
+
+
+def slot_alert_end(*, alert: SlotAlert, patient) -> SlotAlert:
+    """End an alert; ending an ended alert changes nothing."""
+    if alert.patient_id != getattr(patient, "pk", None):
+        raise BookingNotAllowed()
+    SlotAlert.objects.filter(pk=alert.pk, is_active=True).update(is_active=False)
+    alert.is_active = False
+    logger.info("slot_alert.ended alert=%s", alert.public_id)
+    return alert

@@ -7,6 +7,7 @@ defaults to the strict value when DEBUG is off.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -60,6 +61,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "terminfinder.accounts",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "practices",
     "bookings",
 ]
@@ -74,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "terminfinder.accounts.middleware.PlatformAdminMFAMiddleware",
 ]
 
 ROOT_URLCONF = "terminfinder.urls"
@@ -122,12 +128,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "terminfinder",
+# One Redis server for the queues (DB 0, see queues.py) and the cache (DB 1). The cache must be
+# shared by every web process: allauth's rate limits count in it. The demo (`make run`, DEBUG on,
+# no REDIS_URL) keeps a per-process memory cache so it needs nothing but Python.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_db_url(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+CACHE_URL = os.environ.get("CACHE_URL") or redis_db_url(REDIS_URL, 1)
+if DEBUG and not (os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "terminfinder",
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "terminfinder",
+            "TIMEOUT": 300,
+            # A dead cache must fail fast, not hang a request.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
@@ -149,7 +178,35 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "admin:login"
+# Accounts: django-allauth, email and password only. Email verification is mandatory, and no
+# form tells whether an address has an account (sign-up and password reset answer alike and
+# send an email instead).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "bookings:appointments"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Terminfinder] "
+ACCOUNT_ADAPTER = "terminfinder.accounts.adapter.AccountAdapter"
+# Rate limits: allauth's defaults (failed logins 10/min per IP and 5 per 5 min per address,
+# sign-ups 20/min per IP, password resets 20/min per IP and 5/min per address, ...), counted in
+# the shared cache above. Deliberately not overridden here.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Terminfinder"
+# Platform admins see every practice's patients: they must set up TOTP before the admin opens.
+# On by default in production; off by default in the demo (DEBUG).
+TERMINFINDER_REQUIRE_MFA_FOR_PLATFORM_ADMINS = env_bool(
+    "TERMINFINDER_REQUIRE_MFA_FOR_PLATFORM_ADMINS", not DEBUG
+)
 
 # Security: strict unless DEBUG is on. Behind a TLS-terminating proxy set
 # DJANGO_SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
