@@ -9,6 +9,7 @@ keep their place for the practice, i.e. relations with on_delete=SET_NULL).
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -86,10 +87,19 @@ def user_export_data(*, user: User) -> dict:
 
 
 def _session_keys_of(user: User) -> list[str]:
-    """Database sessions store the user id inside the encoded data: decode to find them."""
+    """Database sessions keep the user inside the encoded data: a signed-in user's id, or, half
+    way through a login (e.g. waiting for the TOTP code), allauth's record with id and email."""
     keys = []
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+    pk, email = str(user.pk), user.email.lower()
+    for session in Session.objects.iterator():
+        data = session.get_decoded()
+        login = data.get("account_login") or {}
+        if (
+            str(data.get("_auth_user_id")) == pk
+            or str(data.get("account_authentication_methods_user")) == pk
+            or str(login.get("user_pk")) == pk
+            or email in json.dumps(data, default=str).lower()
+        ):
             keys.append(session.session_key)
     return keys
 
