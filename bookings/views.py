@@ -93,6 +93,12 @@ def doctor_slots(request, public_id):
             visit_reason=data["reason"],
             new_patient=data["new_patient"],
         )
+        if not request.GET.get("week"):
+            # Without a chosen week, open the week of the next free appointment.
+            first = slots_free(date_until=horizon, **filters).first()
+            if first is not None:
+                monday = week_start(timezone.localdate(first.starts_at))
+            context["monday"] = monday
         week = list(slots_free(date_from=monday, date_until=monday + timedelta(days=6), **filters))
         params = _picker_params(form)
         next_free = None
