@@ -145,6 +145,19 @@ def book(request, public_id):
         form = BookingForm(initial=initial, practice=practice)
     context = {"slot": slot, "doctor": slot.doctor, "practice": practice, "form": form}
     status = 200
+    if request.method == "GET" and not slots_free(doctor=slot.doctor).filter(pk=slot.pk).exists():
+        # Taken (or past) since the list was shown: say so at once, with fresh slots.
+        reason = form.initial.get("reason") and practice.visit_reasons.filter(public_id=form.initial["reason"]).first()
+        insurance = request.GET.get("insurance", "")
+        context["taken"] = SlotTaken.default_message
+        context["fresh_slots"] = _fresh_slots(
+            slot, insurance_type=insurance if insurance in practice.insurance_types else "", visit_reason=reason or None,
+            new_patient=bool(request.GET.get("new_patient")),
+        )
+        context["params"] = _query(
+            insurance=insurance, reason=reason.public_id if reason else "", new_patient=request.GET.get("new_patient", "")
+        )
+        return render(request, "bookings/book.html", context, status=409)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -412,3 +412,24 @@ def test_it_sends_visitors_to_log_in_for_personal_pages(world, web):
     for name in ("bookings:appointments", "bookings:alerts", "bookings:account", "bookings:account-delete"):
         response = web.get(reverse(name))
         assert response.status_code == 302 and response["Location"].startswith(reverse("account_login")), name
+
+
+def test_it_says_at_once_when_an_opened_slot_is_already_taken(world, free, patient_web):
+    booking_create(patient=world.patient2, slot=free[0], visit_reason=world.a.reason, insurance_type="statutory")
+
+    response = patient_web.get(book_url(free[0], world.a.reason))
+
+    assert response.status_code == 409
+    assert response.context["taken"]
+    assert free[1] in response.context["fresh_slots"]
+
+
+def test_it_switches_to_the_accounts_language_at_login(world, web):
+    world.patient.language = "en"
+    world.patient.save()
+
+    response = web.post(reverse("account_login"), {"login": world.patient.email, "password": "correct-horse-battery-staple-42"})
+
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "en"
+    assert web.get(reverse("bookings:appointments"))["Content-Language"] == "en"
