@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -75,6 +77,13 @@ def server(transactional_db, settings):
     live = LiveServer("127.0.0.1:0")
     live._live_server_modified_settings.enable()
     yield live
+    # Let the server's request threads finish closing the browser's keep-alive connections:
+    # on SQLite they share the test's in-memory connection, which stop() takes back.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(
+        "process_request_thread" in thread.name for thread in threading.enumerate()
+    ):
+        time.sleep(0.05)
     live._live_server_modified_settings.disable()
     live.stop()
 
