@@ -1,5 +1,10 @@
-"""A booking as an iCalendar event: the confirmation attachment, the patient's download and,
-later, the calendar feeds. No health data: the title names the practice, not the visit reason."""
+"""One booking as an iCalendar event: the confirmation and cancellation attachments, the
+patient's "add to calendar" download and, later, the calendar feeds.
+
+No visit reason and no patient name in the title or description: an event is copied into
+calendars the practice does not control (DESIGN.md, GDPR). The UID is stable, so a later
+CANCEL (or an updated REQUEST) replaces the same event.
+"""
 
 from __future__ import annotations
 
@@ -18,40 +23,38 @@ def booking_uid(booking: Booking) -> str:
     return f"booking-{booking.public_id}@terminfinder"
 
 
-def booking_calendar(booking: Booking, *, method: str = "REQUEST") -> bytes:
-    """METHOD:REQUEST for a confirmed booking, METHOD:CANCEL for a cancelled one."""
+def booking_calendar(booking: Booking, method: str = "REQUEST") -> bytes:
+    """METHOD:REQUEST (email), PUBLISH (download) or CANCEL; a cancelled booking is CANCELLED."""
     practice = booking.doctor.practice
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", method)
+
     event = Event()
     event.add("uid", booking_uid(booking))
     event.add("dtstamp", timezone.now())
     event.add("dtstart", booking.starts_at)
     event.add("dtend", booking.ends_at)
     event.add("summary", _("Appointment at %(practice)s") % {"practice": practice.name})
-    event.add(
-        "location",
-        vText(f"{practice.name}, {practice.street}, {practice.postal_code} {practice.city}"),
-    )
+    event.add("location", vText(f"{practice.name}, {practice.street}, {practice.postal_code} {practice.city}"))
     event.add(
         "description",
         _("Booking code %(code)s. %(doctor)s. To cancel, use Terminfinder: %(url)s")
-        % {"code": booking.code, "doctor": str(booking.doctor), "url": settings.TERMINFINDER_BASE_URL},
+        % {"code": booking.code, "doctor": str(booking.doctor), "url": settings.TERMINFINDER_BASE_URL}
+        + (f"\n{practice.phone}" if practice.phone else ""),
     )
-    organizer = vCalAddress(f"mailto:{practice.email or settings.DEFAULT_FROM_EMAIL}")
-    organizer.params["cn"] = vText(practice.name)
-    event["organizer"] = organizer
+    if practice.email:
+        organizer = vCalAddress(f"mailto:{practice.email}")
+        organizer.params["cn"] = vText(practice.name)
+        event.add("organizer", organizer)
     if booking.patient is not None:
         attendee = vCalAddress(f"mailto:{booking.patient.email}")
         attendee.params["role"] = vText("REQ-PARTICIPANT")
-        event.add("attendee", attendee, encode=0)
-    if method == "CANCEL":
-        event.add("status", "CANCELLED")
-        event.add("sequence", 1)
-    else:
-        event.add("status", "CONFIRMED")
-        event.add("sequence", 0)
+        attendee.params["partstat"] = vText("ACCEPTED")
+        event.add("attendee", attendee)
+    cancelled = method == "CANCEL" or not booking.is_active
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("sequence", 1 if cancelled else 0)
     calendar.add_component(event)
     return calendar.to_ical()

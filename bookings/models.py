@@ -223,6 +223,34 @@ class Booking(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.CONFIRMED
 
+    def gdpr_export(self) -> dict:
+        practice = self.doctor.practice
+        return {
+            "code": self.code,
+            "public_id": str(self.public_id),
+            "practice": practice.name,
+            "address": f"{practice.street}, {practice.postal_code} {practice.city}",
+            "doctor": str(self.doctor),
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "visit_reason": self.visit_reason.name,
+            "insurance_type": self.insurance_type,
+            "new_patient": self.new_patient,
+            "note": self.note,
+            "status": self.status,
+            "cancelled_by": self.cancelled_by,
+            "cancelled_at": self.cancelled_at.isoformat() if self.cancelled_at else None,
+            "cancellation_reason": self.cancellation_reason,
+            "booked_at": self.created_at.isoformat(),
+        }
+
+    @classmethod
+    def gdpr_anonymise(cls, queryset) -> None:
+        """The practice keeps the appointment (its records must stay consistent), not what the
+        patient wrote: the note, their own cancellation reason and the idempotency key go."""
+        queryset.update(note="", idempotency_key="")
+        queryset.filter(cancelled_by=cls.CancelledBy.PATIENT).update(cancellation_reason="")
+
 
 class SlotAlert(models.Model):
     """A patient's wish to hear when a matching slot frees up or appears."""
@@ -289,3 +317,18 @@ class SlotAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id.hex[:8]} · {self.date_from} – {self.date_until}"
+
+    def gdpr_export(self) -> dict:
+        return {
+            "public_id": str(self.public_id),
+            "doctor": str(self.doctor) if self.doctor else None,
+            "practice": self.practice.name if self.practice else None,
+            "specialty": self.specialty.name if self.specialty else None,
+            "visit_reason": self.visit_reason.name if self.visit_reason else None,
+            "insurance_type": self.insurance_type,
+            "date_from": self.date_from.isoformat(),
+            "date_until": self.date_until.isoformat(),
+            "is_active": self.is_active,
+            "notified_at": self.notified_at.isoformat() if self.notified_at else None,
+            "created_at": self.created_at.isoformat(),
+        }

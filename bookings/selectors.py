@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -104,8 +105,120 @@ def slots_free(
 def bookings_for_patient(*, patient) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(patient=patient)
-        .select_related("doctor__practice", "visit_reason")
+        .select_related("doctor__practice", "doctor__specialty", "visit_reason")
         .order_by("starts_at")
+    )
+
+
+@dataclass
+class DoctorSlots:
+    """A search hit: one doctor, the visit reason the slots fit (if one was asked for) and the
+    next free slots."""
+
+    doctor: Doctor
+    visit_reason: VisitReason | None
+    slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def practice(self) -> Practice:
+        return self.doctor.practice
+
+
+def visit_reasons_matching(
+    *, text: str, insurance_type: str = "", practice: Practice | None = None
+) -> QuerySet[VisitReason]:
+    """Active visit reasons of active practices whose German or English name contains `text`."""
+    reasons = VisitReason.objects.filter(is_active=True, practice__is_active=True).filter(
+        Q(name__icontains=text.strip()) | Q(name_en__icontains=text.strip())
+    )
+    if insurance_type:
+        reasons = reasons.filter(**{INSURANCE_FLAG[InsuranceType(insurance_type)]: True})
+    if practice is not None:
+        reasons = reasons.filter(practice=practice)
+    return reasons.select_related("practice").order_by("practice__name", "name")
+
+
+def doctors_with_next_slots(
+    *,
+    specialty: Specialty | None = None,
+    place: str = "",
+    insurance_type: str = "",
+    reason_text: str = "",
+    date_from: date | None = None,
+    days: int = 14,
+    per_doctor: int = 3,
+    max_doctors: int = 20,
+    max_reasons: int = 20,
+) -> list[DoctorSlots]:
+    """Doctors with free slots in `days` days from `date_from`, each with its next few slots.
+
+    `place` is a postal code (prefix, digits only) or a city. With `reason_text`, only slots that
+    fit a matching visit reason count: one query per matching reason (at most `max_reasons`),
+    one query without.
+    """
+    date_from = date_from or timezone.localdate()
+    place = place.strip()
+    location = {"postal_code": place} if place.isdigit() else {"city": place}
+    common = dict(
+        specialty=specialty,
+        insurance_type=insurance_type,
+        date_from=date_from,
+        date_until=date_from + timedelta(days=days - 1),
+        **location,
+    )
+    if reason_text.strip():
+        reasons = list(visit_reasons_matching(text=reason_text, insurance_type=insurance_type)[:max_reasons])
+        queries = [(reason, slots_free(visit_reason=reason, **common)) for reason in reasons]
+    else:
+        queries = [(None, slots_free(**common))]
+
+    hits: dict[tuple[int, int | None], DoctorSlots] = {}
+    for reason, slots in queries:
+        for slot in slots.iterator(chunk_size=500):
+            key = (slot.doctor_id, reason.pk if reason else None)
+            hit = hits.get(key)
+            if hit is None:
+                if len(hits) >= max_doctors:
+                    continue
+                hit = hits[key] = DoctorSlots(doctor=slot.doctor, visit_reason=reason)
+            if len(hit.slots) < per_doctor:
+                hit.slots.append(slot)
+    return sorted(hits.values(), key=lambda hit: (hit.slots[0].starts_at, hit.doctor.name))
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def slots_by_day(slots, first_day: date, days: int = 7) -> list[tuple[date, list[Slot]]]:
+    """The slots grouped by their Europe/Berlin day, one entry per day even when it is empty."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    grouped: dict[date, list[Slot]] = {first_day + timedelta(days=i): [] for i in range(days)}
+    for slot in slots:
+        day = timezone.localtime(slot.starts_at, tz).date()
+        if day in grouped:
+            grouped[day].append(slot)
+    return list(grouped.items())
+
+
+def booking_for_patient(*, patient, public_id) -> Booking | None:
+    return bookings_for_patient(patient=patient).filter(public_id=public_id).first()
+
+
+def bookings_upcoming_and_past(*, patient) -> tuple[list[Booking], list[Booking]]:
+    now = timezone.now()
+    bookings = list(bookings_for_patient(patient=patient))
+    upcoming = [b for b in bookings if b.is_active and b.starts_at > now]
+    past = [b for b in bookings if not (b.is_active and b.starts_at > now)]
+    past.sort(key=lambda b: b.starts_at, reverse=True)
+    return upcoming, past
+
+
+def slot_alerts_for_patient(*, patient) -> QuerySet[SlotAlert]:
+    return (
+        SlotAlert.objects.filter(patient=patient, is_active=True)
+        .select_related("doctor__practice", "practice", "specialty", "visit_reason")
+        .order_by("date_from", "created_at")
     )
 
 

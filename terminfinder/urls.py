@@ -1,19 +1,27 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 
+from bookings import views as bookings_views
 from notifications.views import queues_view
 
-from .views import healthz
+from .views import healthz, set_language
 
 admin.site.site_header = "Terminfinder"
 admin.site.site_title = "Terminfinder"
 admin.site.index_title = "Terminfinder"
+# One login for everyone: the admin's own form would bypass allauth's rate limits, email
+# verification and MFA.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", bookings_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("sprache/", set_language, name="set_language"),
+    path("accounts/", include("allauth.urls")),
     path("admin/queues/", admin.site.admin_view(queues_view), name="admin-queues"),
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),
+    path("", include("practices.urls")),
+    path("", include("bookings.urls")),
 ]

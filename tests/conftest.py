@@ -10,7 +10,10 @@ from datetime import time, timedelta
 from types import SimpleNamespace
 
 import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from bookings.models import Absence, AvailabilityRule, Booking, Slot, SlotAlert
@@ -58,8 +61,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def make_user(email: str, **extra) -> User:
-    return User.objects.create_user(email=email, password=PASSWORD, **extra)
+def make_user(email: str, verified: bool = True, **extra) -> User:
+    """A user who can log in: allauth demands a verified email address (mandatory verification)."""
+    user = User.objects.create_user(email=email, password=PASSWORD, **extra)
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user
 
 
 def make_practice(name: str, city: str, postal_code: str, **extra) -> Practice:
@@ -134,6 +140,10 @@ def world(db, specialty) -> SimpleNamespace:
     b = _tenant("Praxis Beta", "München", "80331", specialty)
 
     admin = User.objects.create_superuser(email="admin@example.org", password=PASSWORD)
+    EmailAddress.objects.create(user=admin, email=admin.email, verified=True, primary=True)
+    # Production requires platform admins to have TOTP set up before the admin opens.
+    admin_totp_secret = generate_totp_secret()
+    admin_totp = TOTP.activate(admin, admin_totp_secret).instance
     owner_a = make_user("owner-a@example.org", is_staff=True, full_name="Olga Owner")
     staff_a = make_user("staff-a@example.org", is_staff=True, full_name="Sam Staff")
     doctor_a = make_user("doctor-a@example.org", is_staff=True, full_name="Dana Doctor")
@@ -171,6 +181,8 @@ def world(db, specialty) -> SimpleNamespace:
         b=b,
         specialty=specialty,
         admin=admin,
+        admin_totp=admin_totp,
+        admin_totp_secret=admin_totp_secret,
         owner_a=owner_a,
         staff_a=staff_a,
         doctor_a=doctor_a,
@@ -190,3 +202,32 @@ def fast_password_hashing(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The cache is a real Redis database (allauth counts rate limits in it): each test starts
+    with it empty, so one test's failed logins never lock out the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+class HttpsClient(Client):
+    """Production settings redirect plain HTTP to HTTPS; pages are only ever used over HTTPS."""
+
+    def generic(self, method, path, *args, secure=True, **kwargs):
+        return super().generic(method, path, *args, secure=True, **kwargs)
+
+
+@pytest.fixture
+def web() -> HttpsClient:
+    return HttpsClient()
+
+
+@pytest.fixture
+def patient_web(world) -> HttpsClient:
+    client = HttpsClient()
+    client.force_login(world.patient)
+    return client

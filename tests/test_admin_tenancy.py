@@ -14,6 +14,8 @@ from datetime import timedelta
 from typing import Callable
 
 import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group
@@ -66,6 +68,9 @@ def platform_data(get: Callable[[object, str], Model]) -> Coverage:
 COVERAGE: dict[type[Model], Coverage] = {
     Group: platform_data(lambda w, side: w.group),
     User: platform_data(lambda w, side: getattr(w, f"staff_{side}")),
+    # allauth's: a person's email addresses and second factors are platform data.
+    EmailAddress: platform_data(lambda w, side: getattr(w, f"staff_{side}").emailaddress_set.get()),
+    Authenticator: platform_data(lambda w, side: w.admin_totp),
     Specialty: platform_data(lambda w, side: w.specialty),
     SlotAlert: platform_data(lambda w, side: getattr(w, side).alert),
     # Delivery records are written by the workers only: platform admins read and prune them.

@@ -38,14 +38,19 @@ def test_it_changes_nothing_when_run_twice():
 
 
 @pytest.mark.django_db
-def test_it_prints_logins_that_open_the_admin():
+def test_it_prints_logins_that_open_the_admin(settings):
+    settings.TERMINFINDER_REQUIRE_MFA_FOR_PLATFORM_ADMINS = False  # as in the demo (DEBUG on)
     output = seed()
     assert "admin@terminfinder.local" in output and "praxis1@terminfinder.local" in output
     for email in ("admin@terminfinder.local", "praxis1@terminfinder.local"):
         client = Client()
+        # The admin's login sends everyone to the one login (allauth).
+        assert client.get("/admin/login/?next=/admin/", secure=True)["Location"] == (
+            "/accounts/login/?next=%2Fadmin%2F"
+        )
         response = client.post(
-            "/admin/login/?next=/admin/",
-            {"username": email, "password": "terminfinder-demo"},
+            "/accounts/login/?next=/admin/",
+            {"login": email, "password": "terminfinder-demo"},
             secure=True,
         )
         assert response.status_code == 302 and response["Location"] == "/admin/", email

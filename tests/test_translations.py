@@ -273,7 +273,7 @@ def test_model_names_and_choices_are_english_under_en():
     ],
     ids=["de", "de-DE", "en", "en-GB"],
 )
-def test_the_home_page_follows_accept_language(client, accept_language, language, expected, unexpected):
+def test_the_home_page_follows_accept_language(db, client, accept_language, language, expected, unexpected):
     response = client.get("/", secure=True, headers={"accept-language": accept_language})
 
     assert response.status_code == 200
@@ -286,7 +286,7 @@ def test_the_home_page_follows_accept_language(client, accept_language, language
         assert text not in body
 
 
-def test_the_home_page_is_german_without_accept_language(client):
+def test_the_home_page_is_german_without_accept_language(db, client):
     response = client.get("/", secure=True)
 
     assert response.status_code == 200

@@ -6,6 +6,7 @@ Idempotent: a second run updates what the first made and adds nothing twice.
 import os
 from datetime import time, timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -142,6 +143,10 @@ class Command(BaseCommand):
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
+        # allauth demands a verified address before a login (mandatory verification).
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
         return user
 
     def _practice(self, data, specialties) -> Practice:
