@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import dramatiq
 from django.conf import settings
@@ -175,6 +176,15 @@ def scan_booking_reminders() -> int:
     return len(todo)
 
 
+def _book_url(alert: SlotAlert, slot) -> str:
+    """The doctor's week view at the first free slot, filtered as the alert asked."""
+    query = {"insurance": alert.insurance_type, "week": timezone.localdate(slot.starts_at).isoformat()}
+    if alert.visit_reason_id:
+        query["reason"] = str(alert.visit_reason.public_id)
+    path = reverse("bookings:doctor-slots", args=[slot.doctor.public_id])
+    return f"{settings.TERMINFINDER_BASE_URL}{path}?{urlencode(query)}"
+
+
 def unsubscribe_token(alert: SlotAlert) -> str:
     return signing.dumps(str(alert.public_id), salt=UNSUBSCRIBE_SALT)
 
@@ -238,7 +248,7 @@ def notify_slot_alerts(doctor_id: int, starts_from: str, starts_until: str) -> N
                     "slots": [timezone.localtime(slot.starts_at) for slot in slots],
                     "doctor": slots[0].doctor,
                     "practice": slots[0].doctor.practice,
-                    "book_url": settings.TERMINFINDER_BASE_URL,
+                    "book_url": _book_url(alert, slots[0]),
                     "unsubscribe_url": unsubscribe_url,
                 },
                 language=alert.patient.language,

@@ -86,6 +86,8 @@ def test_it_alerts_the_oldest_matching_subscribers_and_nobody_else(quiet_world):
     for mail in mails:
         assert UNSUBSCRIBE_LINK.search(body(mail, "plain"))
         assert "/alerts/unsubscribe/" in body(mail, "html")
+        # "Book now" opens the doctor's week view at the freed slot, as the alert asked.
+        assert f"/aerzte/{a.doctor.public_id}/termine/?insurance=statutory&week=" in body(mail, "plain")
 
 
 def test_it_ends_the_alert_through_the_emailed_link_without_a_login(quiet_world):
