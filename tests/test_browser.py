@@ -7,134 +7,28 @@ Run alone with `pytest -m browser`; skip with `-m "not browser"`.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
-import time
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 
 from bookings.models import Booking, SlotAlert
 from bookings.services import booking_create
 from tests import plugin
+from tests.browser import SCREENSHOTS, browser, server, visit  # noqa: F401 (fixtures)
 from tests.conftest import make_slot
 from terminfinder.accounts.models import User
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(django_settings.BASE_DIR) / "artifacts" / "screenshots"
 EMAIL = "neue.patientin@example.org"
 PASSWORD = "Sonnenblume-im-Juli-42"
 NOTE = "Bitte kurz vorher anrufen, Hanna"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does it)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread for as long as it runs; the ORM
-    # calls of the tests (and pytest-django's flush after each) are still plain synchronous code.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def server(transactional_db, settings):
-    """A live server on 127.0.0.1 over plain HTTP (so without production's HTTPS redirect and
-    secure-only cookies), sending real mail to the test SMTP server."""
-    from pytest_django.live_server_helper import LiveServer
-
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    plugin.smtp_server.clear()
-    live = LiveServer("127.0.0.1:0")
-    live._live_server_modified_settings.enable()
-    yield live
-    # Let the server's request threads finish closing the browser's keep-alive connections:
-    # on SQLite they share the test's in-memory connection, which stop() takes back.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(
-        "process_request_thread" in thread.name for thread in threading.enumerate()
-    ):
-        time.sleep(0.05)
-    live._live_server_modified_settings.disable()
-    live.stop()
-
-
-class Visit:
-    """One browser tab: takes a screenshot and runs axe on every page it is asked to check,
-    and remembers every URL the browser requested."""
-
-    def __init__(self, page, base_url: str):
-        from axe_playwright_python.sync_playwright import Axe
-
-        self.page = page
-        self.base_url = base_url
-        self.axe = Axe()
-        self.requested: list[str] = []
-        self.violations: dict[str, list[str]] = {}
-        self.count = 0
-        page.on("request", lambda request: self.requested.append(request.url))
-
-    def open(self, path: str):
-        self.page.goto(self.base_url + path)
-
-    def check(self, name: str) -> None:
-        self.page.wait_for_load_state("load")
-        self.count += 1
-        self.page.screenshot(path=str(SCREENSHOTS / f"{self.count:02d}-{name}.png"), full_page=True)
-        results = self.axe.run(self.page)
-        serious = [
-            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        if serious:
-            self.violations[name] = serious
 
 
 def confirmation_link(address: str) -> str:
     [message] = plugin.smtp_server.wait_for(1, predicate=lambda m: address in m["To"])
     text = message.get_body(preferencelist=("plain",)).get_content()
     return re.search(r"http://\S+/accounts/confirm-email/\S+", text).group(0)
-
-
-@pytest.fixture
-def visit(browser, server):
-    if SCREENSHOTS.exists():
-        shutil.rmtree(SCREENSHOTS)
-    SCREENSHOTS.mkdir(parents=True)
-    context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    yield Visit(context.new_page(), server.url)
-    context.close()
 
 
 def test_a_patient_signs_up_books_cancels_subscribes_and_switches_language(world, visit):
