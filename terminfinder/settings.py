@@ -299,6 +299,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Retries",
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "terminfinder.outbox.middleware.RedisQueueConfigCheck",
     ],
 }
 DRAMATIQ_TASKS_DATABASE = "default"
