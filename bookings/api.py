@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.views import TokenObtainPairView
@@ -231,11 +232,11 @@ class SlotAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(s.SlotAlertSerializer(alert).data)
 
 
-class MeViewSet(viewsets.ViewSet):
+class MeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(responses={200: s.MeSerializer})
-    def list(self, request):
+    def get(self, request):
         user = request.user
         memberships = Membership.objects.filter(user=user).select_related("practice").order_by("pk")
         return Response(

@@ -72,6 +72,8 @@ class BookingSerializer(serializers.ModelSerializer):
     doctor = DoctorRefSerializer(read_only=True)
     practice = PracticeRefSerializer(source="doctor.practice", read_only=True)
     visit_reason = VisitReasonRefSerializer(read_only=True)
+    # Blank until cancelled: the schema must list "" among the choices.
+    cancelled_by = serializers.ChoiceField(choices=Booking.CancelledBy.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Booking
@@ -119,7 +121,7 @@ class CancelSerializer(serializers.Serializer):
 class SlotAlertSerializer(serializers.ModelSerializer):
     doctor = serializers.UUIDField(source="doctor.public_id", read_only=True, allow_null=True)
     practice = serializers.UUIDField(source="practice.public_id", read_only=True, allow_null=True)
-    specialty = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    specialty = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     visit_reason = serializers.UUIDField(source="visit_reason.public_id", read_only=True, allow_null=True)
 
     class Meta:

@@ -65,7 +65,7 @@ MATRIX: dict[str, Call] = {
     "api:visit-reason-list": Call("get", lambda w: "/api/visit-reasons/", ANYONE),
     "api:visit-reason-detail": Call("get", lambda w: f"/api/visit-reasons/{w.a.reason.public_id}/", ANYONE),
     "api:slot-list": Call("get", lambda w: "/api/slots/", ANYONE),
-    "api:me-list": Call("get", lambda w: "/api/me/", signed_in(200)),
+    "api:me": Call("get", lambda w: "/api/me/", signed_in(200)),
     "api:booking-list": Call("get", lambda w: "/api/bookings/", signed_in(200), visible=own_bookings),
     "api:booking-detail": Call(
         "get", lambda w: f"/api/bookings/{w.a.booking.public_id}/", signed_in(404, patient=200)
