@@ -30,7 +30,6 @@ from .services import booking_cancel, booking_create, slot_alert_create, slot_al
 class PublicReadOnly(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
     lookup_field = "public_id"
-    lookup_value_converter = "uuid"
 
 
 # --- Search (public) ---------------------------------------------------------------------
@@ -162,7 +161,6 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = s.BookingSerializer
     queryset = Booking.objects.none()  # for the schema; get_queryset answers per user
     lookup_field = "public_id"
-    lookup_value_converter = "uuid"
     throttle_scope = "booking_create"
 
     def get_queryset(self):
@@ -201,7 +199,6 @@ class SlotAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     serializer_class = s.SlotAlertSerializer
     queryset = SlotAlert.objects.none()  # for the schema; get_queryset answers per user
     lookup_field = "public_id"
-    lookup_value_converter = "uuid"
 
     def get_queryset(self):
         if self.action == "list":
@@ -261,7 +258,6 @@ class PracticeBookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     serializer_class = s.PracticeBookingSerializer
     queryset = Booking.objects.none()  # for the schema; get_queryset answers per user
     lookup_field = "public_id"
-    lookup_value_converter = "uuid"
 
     def get_queryset(self):
         bookings = Booking.objects.select_related(
@@ -289,7 +285,6 @@ class PracticeSlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     serializer_class = s.SlotSerializer
     queryset = Slot.objects.none()  # for the schema; get_queryset answers per user
     lookup_field = "public_id"
-    lookup_value_converter = "uuid"
 
     def get_queryset(self):
         slots = Slot.objects.select_related("doctor__practice").order_by("starts_at", "pk")

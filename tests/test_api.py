@@ -291,3 +291,23 @@ def test_it_lists_with_the_same_number_of_queries_for_10_and_1000_rows(world):
     many = count_queries(world)
 
     assert few == many
+
+
+def test_it_answers_an_unknown_or_malformed_id_with_a_json_404(world):
+    client = api_client(world.patient)
+    for url in ("/api/bookings/not-a-uuid/", f"/api/bookings/{world.b.booking.public_id}/", "/api/practices/123/"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_it_accepts_the_session_but_demands_the_csrf_token_for_writes(world, free_slot):
+    client = api_client()
+    client.handler.enforce_csrf_checks = True
+    client.force_login(world.patient)
+
+    assert client.get("/api/me/").json()["email"] == world.patient.email
+    refused = book(client, free_slot, world.a.reason)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
+    assert not Booking.objects.filter(slot=free_slot).exists()
