@@ -67,6 +67,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "practices",
     "bookings",
     "notifications",
@@ -317,3 +321,37 @@ TERMINFINDER_DELIVERY_LEASE_SECONDS = env_int("TERMINFINDER_DELIVERY_LEASE_SECON
 # How many of the oldest matching alerts hear about one freed or new slot.
 TERMINFINDER_SLOT_ALERT_BATCH = env_int("TERMINFINDER_SLOT_ALERT_BATCH", 5)
 TERMINFINDER_BOOKING_HORIZON_WEEKS = env_int("TERMINFINDER_BOOKING_HORIZON_WEEKS", 12)
+
+# The REST API (/api/): JWT bearer tokens for apps, the session for the site's own pages.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "bookings.api_errors.api_exception_handler",
+    # Counted in the shared cache (Redis), so every web process sees the same numbers.
+    "DEFAULT_THROTTLE_RATES": {
+        "booking_create": os.environ.get("TERMINFINDER_API_BOOKING_RATE", "30/minute"),
+        "auth": os.environ.get("TERMINFINDER_API_AUTH_RATE", "20/minute"),
+    },
+}
+SIMPLE_JWT = {"USER_ID_FIELD": "id", "UPDATE_LAST_LOGIN": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Terminfinder API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Swagger UI's files come from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "bookings.api_errors.add_error_responses",
+    ],
+}

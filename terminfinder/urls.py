@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("sprache/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("bookings.api_urls")),
     path("admin/queues/", admin.site.admin_view(queues_view), name="admin-queues"),
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),
