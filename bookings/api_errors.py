@@ -7,7 +7,7 @@ BookingError keeps its own status (409 slot taken, 400, 403) and code.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -92,3 +92,8 @@ def add_error_responses(result, generator, request, public):
                     },
                 )
     return result
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Any path under /api/ that names no endpoint: the same JSON shape, not Django's HTML page."""
+    return JsonResponse(_body("not_found", exceptions.NotFound.default_detail), status=404)

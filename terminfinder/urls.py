@@ -1,8 +1,9 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from bookings import views as bookings_views
+from bookings.api_errors import api_not_found
 from notifications.views import queues_view
 
 from .views import healthz, set_language
@@ -20,6 +21,7 @@ urlpatterns = [
     path("sprache/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("bookings.api_urls")),
+    re_path(r"^api/", api_not_found),
     path("admin/queues/", admin.site.admin_view(queues_view), name="admin-queues"),
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),

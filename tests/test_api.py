@@ -311,3 +311,11 @@ def test_it_accepts_the_session_but_demands_the_csrf_token_for_writes(world, fre
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "permission_denied"
     assert not Booking.objects.filter(slot=free_slot).exists()
+
+
+def test_it_answers_an_unknown_api_path_with_the_json_error_shape(client):
+    for path in ("/api/nope/", "/api/bookings/extra/segments/", "/api/"):
+        response = client.get(path, secure=True)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == "application/json", path
+        assert response.json()["error"]["code"] == "not_found", path
