@@ -70,14 +70,19 @@ def _dead_count(output: str, queue: str) -> int:
     raise AssertionError(f"no row for {queue} in:\n{output}")
 
 
+def _confirmation_dead_lettered(world, workers):
+    """A booking whose confirmation ran out of retries against a refusing SMTP server."""
+    (slot,) = make_slots(world.a.doctor, 1)
+    plugin.smtp_server.refuse_with = REFUSAL
+    booking = book(world.a, world.patient, slot)
+    return booking, _dead_letter_for(booking, workers)
+
+
 def test_it_shows_a_dead_letter_to_platform_admins_and_requeue_delivers_it(quiet_world, workers):
     world = quiet_world
     smtp = plugin.smtp_server
     url = reverse("admin-queues")
-    (slot,) = make_slots(world.a.doctor, 1)
-    smtp.refuse_with = REFUSAL
-    booking = book(world.a, world.patient, slot)
-    letter = _dead_letter_for(booking, workers)
+    booking, letter = _confirmation_dead_lettered(world, workers)
     assert letter.queue == "high"
     assert letter.actor == "send_booking_confirmation"
     assert smtp.refused == 2  # the first try and its one retry
@@ -121,10 +126,7 @@ def test_it_discards_a_dead_letter(quiet_world, workers):
     world = quiet_world
     smtp = plugin.smtp_server
     url = reverse("admin-queues")
-    (slot,) = make_slots(world.a.doctor, 1)
-    smtp.refuse_with = REFUSAL
-    booking = book(world.a, world.patient, slot)
-    letter = _dead_letter_for(booking, workers)
+    booking, letter = _confirmation_dead_lettered(world, workers)
     smtp.refuse_with = None
 
     response = _client(world.admin).post(
