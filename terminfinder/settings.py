@@ -168,7 +168,10 @@ else:
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own catalog first (it wins, and `makemessages` writes only to the first entry), then
+# hand-maintained overrides of third-party catalogs: formal German ("Sie") in place of
+# django-allauth's "du". Both beat the installed apps' own catalogs.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_overrides"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
