@@ -195,9 +195,11 @@ def test_the_compiled_catalog_exists(po, mo):
     assert load_mo(mo).info().get("language") == header["Language"]
 
 
-def test_the_compiled_german_catalog_matches_the_po():
-    _, entries = parse_po(DE_PO)
-    catalog = load_mo(DE_MO)
+def mo_differences(po: Path, mo: Path) -> list[str]:
+    """Every translated, non-fuzzy entry of `po` whose compiled translation in `mo` differs
+    (also used for locale_overrides/, see test_formal_german.py)."""
+    _, entries = parse_po(po)
+    catalog = load_mo(mo)
 
     stale = []
     for entry in entries:
@@ -219,6 +221,11 @@ def test_the_compiled_german_catalog_matches_the_po():
                 got = catalog.pgettext(entry.msgctxt, entry.msgid)
             if got != entry.msgstr:
                 stale.append(f"{entry.label()}: .mo has {_shown(got)}, .po {entry.msgstr!r}")
+    return stale
+
+
+def test_the_compiled_german_catalog_matches_the_po():
+    stale = mo_differences(DE_PO, DE_MO)
 
     assert not stale, (
         f"{DE_MO} is out of date with {DE_PO.name} ({len(stale)} difference(s)); run "
