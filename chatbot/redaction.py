@@ -144,6 +144,14 @@ def redact(text: str) -> tuple[str, list[str]]:
     return "".join(out), [item.kind for item in found]
 
 
+PLACEHOLDER_RE = re.compile(r"\[(?:" + "|".join(map(re.escape, (EMAIL, IBAN, KVNR, SVNR, DATE, PHONE, NUMBER, NAME))) + r")\]")
+
+
+def without_placeholders(text: str) -> str:
+    """For matching: "[phone]" must not make a question about the practice's phone number."""
+    return PLACEHOLDER_RE.sub(" ", text)
+
+
 def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 

@@ -1,0 +1,138 @@
+"""The chatbot pipeline, one small step after the other:
+
+    length cap → redaction                      (in the request, before anything is queued)
+    emergency → block/scope → retrieval → FAQ answer or model phrasing → answer check
+                                                (in the worker, on the redacted text)
+
+Redaction comes first, ahead of the order in the issue, so that the raw message never reaches
+Redis (queue, dead letters, cache): the emergency and scope word lists do not contain anything
+the redaction replaces, so they decide the same on the redacted text.
+
+Each result carries the answer, its category, the source (an FAQ entry id, a structured field
+or a fixed answer), the language and the timings of the steps — never the question.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from . import guard, knowledge, phrasing
+from .redaction import pii_not_in, redact, without_placeholders
+from .retrieval import best_match, detect_language, in_domain
+
+ANSWERED = "answered"
+UNKNOWN = "unknown"
+PRACTICE_BOT, HELP_BOT = "practice", "help"
+
+
+@dataclass
+class Prepared:
+    """What the request keeps of a message: the redacted text, the kinds of data removed."""
+
+    text: str
+    language: str
+    redacted: list[str]
+
+
+@dataclass
+class Result:
+    answer: str
+    category: str
+    source: str
+    language: str
+    phrased: bool = False
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class TooLong(ValueError):
+    pass
+
+
+def prepare(message: str, *, language_hint: str | None = None) -> Prepared:
+    """The synchronous part: the length cap, then redaction. Raises TooLong."""
+    message = message.strip()
+    if guard.is_too_long(message):
+        raise TooLong
+    text, kinds = redact(message)
+    return Prepared(text=text, language=detect_language(text, language_hint), redacted=kinds)
+
+
+class _Clock:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.timings[step] = round((now - self._last) * 1000, 2)
+        self._last = now
+
+
+def _guarded(text: str, language: str, clock: _Clock) -> Result | None:
+    """The fixed answers: emergency (first, it outranks everything) and the refusals."""
+    kind = guard.emergency_kind(text)
+    clock.lap("emergency")
+    if kind:
+        answer = knowledge.emergency_answer(language, crisis=kind == guard.CRISIS)
+        return Result(answer, kind, f"fixed:{kind}", language)
+    kind = guard.blocked_kind(text)
+    if kind is None and not in_domain(without_placeholders(text)):
+        kind = guard.OFF_TOPIC
+    clock.lap("guard")
+    if kind:
+        return Result(knowledge.refusal_answer(language), kind, f"fixed:{kind}", language)
+    return None
+
+
+def answer(text: str, *, language: str, documents: list, allowed: str, unknown: str) -> Result:
+    """Answer an already redacted question from `documents`. `allowed` is the public text an
+    answer may quote personal-looking data from (the practice's own phone number, say);
+    `unknown` the fixed "I don't know" answer."""
+    clock = _Clock()
+    fixed = _guarded(text, language, clock)
+    if fixed:
+        fixed.timings_ms = clock.timings
+        return fixed
+    match = best_match(without_placeholders(text), documents, language)
+    clock.lap("retrieval")
+    if match is None:
+        return Result(unknown, UNKNOWN, "fixed:unknown", language, timings_ms=clock.timings)
+    source_text = match.document.answer
+    result = Result(source_text, ANSWERED, match.document.source, language)
+    phrased = phrasing.phrase(question=text, context=source_text, language=language)
+    clock.lap("phrasing")
+    context = f"{source_text}\n{allowed}"
+    if phrased and _acceptable(phrased, context):
+        result.answer, result.phrased = phrased, True
+    elif not _acceptable(source_text, context):
+        result = Result(unknown, UNKNOWN, "fixed:unknown", language)
+    clock.lap("check")
+    result.timings_ms = clock.timings
+    return result
+
+
+def _acceptable(candidate: str, context: str) -> bool:
+    """The answer check: nothing medical, no trace of the instructions, and no personal data
+    that the practice's own public text does not contain."""
+    return not guard.answer_is_out_of_scope(candidate) and not pii_not_in(candidate, context)
+
+
+def practice_answer(practice, text: str, language: str) -> Result:
+    documents = knowledge.practice_documents(practice, language)
+    allowed = "\n".join(
+        [practice.name, practice.street, practice.postal_code, practice.city, practice.phone, practice.email]
+        + [d.answer for d in documents]
+    )
+    unknown = knowledge.unknown_answer(language, practice.phone)
+    return answer(text, language=language, documents=documents, allowed=allowed, unknown=unknown)
+
+
+def help_answer(text: str, language: str) -> Result:
+    documents = knowledge.help_documents(language)
+    return answer(
+        text, language=language, documents=documents, allowed="", unknown=knowledge.help_unknown_answer(language)
+    )
