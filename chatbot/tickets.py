@@ -8,12 +8,14 @@ worker has answered it.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.conf import settings
 from django.core.cache import cache
 
 PENDING, DONE = "pending", "done"
+TICKET_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def _ttl() -> int:
@@ -54,6 +56,6 @@ def ticket_finish(ticket: str, result: dict) -> None:
 
 def ticket_result(ticket: str) -> dict | None:
     """{"status": "pending"} or {"status": "done", ...}; None for an unknown or expired ticket."""
-    if not ticket or len(ticket) > 64:
+    if not TICKET_RE.fullmatch(ticket or ""):
         return None
     return cache.get(_result_key(ticket))
