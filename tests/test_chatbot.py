@@ -7,6 +7,9 @@ runs the same table through real worker processes.
 
 from __future__ import annotations
 
+import io
+import time
+
 import dramatiq
 import pytest
 from rest_framework.throttling import ScopedRateThrottle
@@ -161,8 +164,6 @@ def test_the_answer_lives_only_for_the_ttl(chat, settings):
     asked = client.post("/api/chat/help/", {"message": "Wie lösche ich mein Konto?"}, format="json")
     run_queued("low")
     assert client.get(asked.json()["poll_url"]).json()["status"] == "done"
-    import time
-
     time.sleep(1.3)
     assert client.get(asked.json()["poll_url"]).status_code == 404
 
@@ -200,3 +201,39 @@ def test_check_digits_tell_real_numbers_from_near_misses():
     # A near-miss is still removed, as a long digit run.
     assert redact("KVNR A123456781")[0] == "KVNR A[number]"
     assert redact("DE89370400440532013001")[1] == ["number"]
+
+
+DEMO_QUESTIONS = [
+    ("Wo finde ich Sie?", "Wo finde ich die Praxis?"),
+    ("How do I get to the practice?", "Where is the practice?"),
+    ("Nehmen Sie Privatpatienten?", "Welche Versicherungen nehmen Sie an?"),
+    ("Do you take private insurance?", "Which insurance do you accept?"),
+    ("Was soll ich mitbringen?", "Was muss ich mitbringen?"),
+    ("What do I need to bring?", "What should I bring?"),
+    ("Gibt es Parkplätze?", "Wo kann ich parken?"),
+    ("Is there parking?", "Where can I park?"),
+    ("Wie kann ich online einen Termin buchen?", "Wie buche ich einen Termin?"),
+    ("How can I book?", "How do I book an appointment?"),
+    ("Kann ich meinen Termin absagen?", "Wie sage ich einen Termin ab?"),
+    ("Can I cancel my appointment?", "How do I cancel an appointment?"),
+]
+
+
+def test_the_demo_faq_answers_practical_questions_in_german_and_english(db, settings):
+    from django.core.management import call_command
+
+    from chatbot import pipeline
+    from practices.models import Practice
+    from practices.selectors import practice_public_info
+
+    settings.DEBUG = True  # demo_data refuses to run otherwise
+    call_command("demo_data", "--weeks", "1", stdout=io.StringIO())
+
+    for practice in Practice.objects.all():
+        practice = practice_public_info(practice.public_id)
+        entries = {entry.question: entry for entry in practice.faq_entries.all()}
+        for message, question in DEMO_QUESTIONS:
+            prepared = pipeline.prepare(message)
+            result = pipeline.practice_answer(practice, prepared.text, prepared.language)
+            assert result.source == f"faq:{entries[question].pk}", (practice.slug, message, result.source)
+            assert result.language == entries[question].language
