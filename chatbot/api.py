@@ -77,7 +77,11 @@ class ChatView(APIView):
         except pipeline.TooLong:  # the serializer checks first; kept for other callers
             raise exceptions.ValidationError({"message": [_("Your question is too long.")]}) from None
         ticket = tickets.ticket_open(
-            bot=self.bot, text=prepared.text, language=prepared.language, practice_public_id=practice_public_id
+            bot=self.bot,
+            text=prepared.text,
+            language=prepared.language,
+            practice_public_id=practice_public_id,
+            guard=prepared.guard,
         )
         actor.send(ticket)
         body = {

@@ -4,9 +4,10 @@
     emergency → block/scope → retrieval → FAQ answer or model phrasing → answer check
                                                 (in the worker, on the redacted text)
 
-Redaction comes first, ahead of the order in the issue, so that the raw message never reaches
-Redis (queue, dead letters, cache): the emergency and scope word lists do not contain anything
-the redaction replaces, so they decide the same on the redacted text.
+Redaction runs in the request so that the raw message never reaches Redis (queue, dead letters,
+cache). The emergency and scope checks run there too, on the raw text, in the issue's order
+(a name cue must not swallow "Atemnot" in "Frau Schmidt Atemnot"); only the category they found
+travels with the redacted text, and the worker checks the redacted text again.
 
 Each result carries the answer, its category, the source (an FAQ entry id, a structured field
 or a fixed answer), the language and the timings of the steps — never the question.
@@ -33,6 +34,7 @@ class Prepared:
     text: str
     language: str
     redacted: list[str]
+    guard: str | None = None  # the category the checks on the raw text found, if any
 
 
 @dataclass
@@ -57,8 +59,9 @@ def prepare(message: str, *, language_hint: str | None = None) -> Prepared:
     message = message.strip()
     if guard.is_too_long(message):
         raise TooLong
+    found = guard.emergency_kind(message) or guard.blocked_kind(message)
     text, kinds = redact(message)
-    return Prepared(text=text, language=detect_language(text, language_hint), redacted=kinds)
+    return Prepared(text=text, language=detect_language(text, language_hint), redacted=kinds, guard=found)
 
 
 class _Clock:
@@ -72,14 +75,15 @@ class _Clock:
         self._last = now
 
 
-def _guarded(text: str, language: str, clock: _Clock) -> Result | None:
-    """The fixed answers: emergency (first, it outranks everything) and the refusals."""
-    kind = guard.emergency_kind(text)
+def _guarded(text: str, language: str, clock: _Clock, found: str | None) -> Result | None:
+    """The fixed answers: emergency (first, it outranks everything) and the refusals. `found`
+    is what the same checks found on the raw text in the request."""
+    kind = found if found in (guard.EMERGENCY, guard.CRISIS) else guard.emergency_kind(text)
     clock.lap("emergency")
     if kind:
         answer = knowledge.emergency_answer(language, crisis=kind == guard.CRISIS)
         return Result(answer, kind, f"fixed:{kind}", language)
-    kind = guard.blocked_kind(text)
+    kind = found or guard.blocked_kind(text)
     if kind is None and not in_domain(without_placeholders(text)):
         kind = guard.OFF_TOPIC
     clock.lap("guard")
@@ -88,12 +92,14 @@ def _guarded(text: str, language: str, clock: _Clock) -> Result | None:
     return None
 
 
-def answer(text: str, *, language: str, documents: list, allowed: str, unknown: str) -> Result:
+def answer(
+    text: str, *, language: str, documents: list, allowed: str, unknown: str, found: str | None = None
+) -> Result:
     """Answer an already redacted question from `documents`. `allowed` is the public text an
     answer may quote personal-looking data from (the practice's own phone number, say);
     `unknown` the fixed "I don't know" answer."""
     clock = _Clock()
-    fixed = _guarded(text, language, clock)
+    fixed = _guarded(text, language, clock, found)
     if fixed:
         fixed.timings_ms = clock.timings
         return fixed
@@ -121,18 +127,17 @@ def _acceptable(candidate: str, context: str) -> bool:
     return not guard.answer_is_out_of_scope(candidate) and not pii_not_in(candidate, context)
 
 
-def practice_answer(practice, text: str, language: str) -> Result:
+def practice_answer(practice, text: str, language: str, found: str | None = None) -> Result:
     documents = knowledge.practice_documents(practice, language)
     allowed = "\n".join(
         [practice.name, practice.street, practice.postal_code, practice.city, practice.phone, practice.email]
         + [d.answer for d in documents]
     )
     unknown = knowledge.unknown_answer(language, practice.phone)
-    return answer(text, language=language, documents=documents, allowed=allowed, unknown=unknown)
+    return answer(text, language=language, documents=documents, allowed=allowed, unknown=unknown, found=found)
 
 
-def help_answer(text: str, language: str) -> Result:
+def help_answer(text: str, language: str, found: str | None = None) -> Result:
     documents = knowledge.help_documents(language)
-    return answer(
-        text, language=language, documents=documents, allowed="", unknown=knowledge.help_unknown_answer(language)
-    )
+    unknown = knowledge.help_unknown_answer(language)
+    return answer(text, language=language, documents=documents, allowed="", unknown=unknown, found=found)

@@ -56,11 +56,11 @@ def _practice(question: dict) -> pipeline.Result:
     language = question["language"]
     if practice is None:  # deactivated meanwhile
         return pipeline.Result(knowledge.unknown_answer(language), pipeline.UNKNOWN, "fixed:unknown", language)
-    return pipeline.practice_answer(practice, question["text"], language)
+    return pipeline.practice_answer(practice, question["text"], language, question.get("guard"))
 
 
 def _help(question: dict) -> pipeline.Result:
-    return pipeline.help_answer(question["text"], question["language"])
+    return pipeline.help_answer(question["text"], question["language"], question.get("guard"))
 
 
 @dramatiq.actor(queue_name=DEFAULT, **CHAT_OPTIONS)

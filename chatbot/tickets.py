@@ -30,11 +30,16 @@ def _result_key(ticket: str) -> str:
     return f"chatbot:result:{ticket}"
 
 
-def ticket_open(*, bot: str, text: str, language: str, practice_public_id: str | None = None) -> str:
+def ticket_open(
+    *, bot: str, text: str, language: str, practice_public_id: str | None = None, guard: str | None = None
+) -> str:
+    """`text` is the redacted question; `guard` the category the request's checks found."""
     ticket = secrets.token_urlsafe(24)
     cache.set_many(
         {
-            _question_key(ticket): {"bot": bot, "text": text, "language": language, "practice": practice_public_id},
+            _question_key(ticket): {
+                "bot": bot, "text": text, "language": language, "practice": practice_public_id, "guard": guard,
+            },
             _result_key(ticket): {"status": PENDING},
         },
         timeout=_ttl(),

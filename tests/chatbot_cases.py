@@ -130,6 +130,9 @@ CASES = [
          ("Featherstonehaugh",)),
     Case(H, "my name is zoe quillfeather, how do I delete my account?", "en", "answered", "help:deletion",
          ("quillfeather",)),
+    # A name cue that would swallow the symptom: the checks run on the raw text first.
+    Case(P, "Frau Schmidtbauer Atemnot", "de", "emergency", "fixed:emergency", ("Schmidtbauer",)),
+    Case(P, "Herr Okafor Fieber seit gestern", "de", "medical", "fixed:medical", ("Okafor",)),
 ]
 PII_TOKENS = sorted({token for case in CASES for token in case.pii})
 
