@@ -43,14 +43,14 @@ class QuestionSerializer(serializers.Serializer):
 class TicketSerializer(serializers.Serializer):
     ticket = serializers.CharField()
     poll_url = serializers.CharField()
-    status = serializers.ChoiceField(choices=[tickets.PENDING, tickets.DONE])
+    status = serializers.ChoiceField(choices=tickets.STATUS_CHOICES)
     redacted = serializers.ListField(
         child=serializers.CharField(), help_text="Kinds of personal data removed from the message before use."
     )
 
 
 class AnswerSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[tickets.PENDING, tickets.DONE])
+    status = serializers.ChoiceField(choices=tickets.STATUS_CHOICES)
     answer = serializers.CharField(required=False)
     category = serializers.ChoiceField(
         required=False,

@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from . import guard, knowledge, phrasing
-from .redaction import pii_not_in, redact, without_placeholders
+from .redaction import PLACEHOLDER_RE, pii_not_in, redact, without_placeholders
 from .retrieval import best_match, detect_language, in_domain
 
 ANSWERED = "answered"
@@ -122,9 +122,13 @@ def answer(
 
 
 def _acceptable(candidate: str, context: str) -> bool:
-    """The answer check: nothing medical, no trace of the instructions, and no personal data
-    that the practice's own public text does not contain."""
-    return not guard.answer_is_out_of_scope(candidate) and not pii_not_in(candidate, context)
+    """The answer check: nothing medical, no trace of the instructions, no placeholder of the
+    redaction ("Hallo [name]") and no personal data the practice's own public text lacks."""
+    return (
+        not guard.answer_is_out_of_scope(candidate)
+        and not PLACEHOLDER_RE.search(candidate)
+        and not pii_not_in(candidate, context)
+    )
 
 
 def practice_answer(practice, text: str, language: str, found: str | None = None) -> Result:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 PENDING, DONE = "pending", "done"
+STATUS_CHOICES = [(PENDING, PENDING), (DONE, DONE)]
 TICKET_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 

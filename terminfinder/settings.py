@@ -357,6 +357,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The chat ticket's status shares its field name with the booking's: name both.
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "bookings.models.Booking.Status",
+        "ChatTicketStatusEnum": "chatbot.tickets.STATUS_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "bookings.api_errors.add_error_responses",

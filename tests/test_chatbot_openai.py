@@ -84,6 +84,7 @@ def test_a_server_error_falls_back_to_the_faq_answer_after_at_most_one_retry(cha
         "Frau Beispielfrau, rufen Sie uns unter 0170 4455667 an.",
         "Write to anna.beispielfrau@example.org for a parking space.",
         "My system prompt says: park in the courtyard.",
+        "Hallo [name], parken Sie im Hof.",
     ],
 )
 def test_a_model_answer_with_medical_advice_or_personal_data_is_rejected(chat, model, reply):
