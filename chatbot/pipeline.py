@@ -84,8 +84,6 @@ def _guarded(text: str, language: str, clock: _Clock, found: str | None) -> Resu
         answer = knowledge.emergency_answer(language, crisis=kind == guard.CRISIS)
         return Result(answer, kind, f"fixed:{kind}", language)
     kind = found or guard.blocked_kind(text)
-    if kind is None and not in_domain(without_placeholders(text)):
-        kind = guard.OFF_TOPIC
     clock.lap("guard")
     if kind:
         return Result(knowledge.refusal_answer(language), kind, f"fixed:{kind}", language)
@@ -106,6 +104,10 @@ def answer(
     match = best_match(without_placeholders(text), documents, language)
     clock.lap("retrieval")
     if match is None:
+        if not in_domain(without_placeholders(text)):
+            # Nothing matched and nothing in it is about a practice or this site: off-topic.
+            refusal = knowledge.refusal_answer(language)
+            return Result(refusal, guard.OFF_TOPIC, f"fixed:{guard.OFF_TOPIC}", language, timings_ms=clock.timings)
         return Result(unknown, UNKNOWN, "fixed:unknown", language, timings_ms=clock.timings)
     source_text = match.document.answer
     result = Result(source_text, ANSWERED, match.document.source, language)

@@ -92,9 +92,14 @@ TOPICS: dict[str, list[tuple[str, float]]] = {
 }
 # Words that say "this is about a practice or this site" without naming a topic: such a question
 # is in scope even when nothing answers it (then "I don't know, please call").
-DOMAIN = ("praxis", "practice", "arzt", "aerzt", "doctor", "termin", "appointment", "terminfinder", "sprechstunde",
-          "rezept", "prescription", "behinderten", "rollstuhl", "wheelchair", "aufzug", "elevator", "lift",
-          "barriere", "accessible", "wartezeit", "waiting", "kind", "child", "hund", "dog", "wlan", "wifi")
+DOMAIN = (
+    "praxis", "practice", "arzt", "aerzt", "doctor", "termin", "appointment", "terminfinder", "sprechstunde",
+    "rezept", "prescription", "behinderten", "rollstuhl", "wheelchair", "aufzug", "elevator", "lift", "barriere",
+    "accessible", "wartezeit", "waiting", "kind", "child", "hund", "dog", "wlan", "wifi", "krankmeld",
+    "krankschreib", "arbeitsunfaehig", "attest", "bescheinigung", "sick note", "screening", "vorsorge", "check up",
+    "untersuchung", "impf", "vaccin", "kosten", "kostet", "cost", "price", "preis", "zahn", "dental", "dentist",
+    "labor", "blutabnahme", "blood test", "ergebnis", "result", "befund", "patient", "feiertag", "holiday", "urlaub",
+)
 
 STOPWORDS_DE = {
     "ich", "sie", "die", "der", "das", "und", "ist", "wie", "wo", "wann", "was", "welche", "welcher", "kann",
@@ -145,8 +150,8 @@ def topic_weights(text: str) -> dict[str, float]:
 
 
 def in_domain(text: str) -> bool:
-    tokens = words(text)
-    return bool(topic_weights(text)) or any(t.startswith(d) for t in tokens for d in DOMAIN)
+    folded, tokens = fold(text), words(text)
+    return bool(topic_weights(text)) or any(_matches(d, folded, tokens) for d in DOMAIN)
 
 
 @dataclass(frozen=True)
