@@ -237,3 +237,32 @@ def test_the_demo_faq_answers_practical_questions_in_german_and_english(db, sett
             result = pipeline.practice_answer(practice, prepared.text, prepared.language)
             assert result.source == f"faq:{entries[question].pk}", (practice.slug, message, result.source)
             assert result.language == entries[question].language
+
+
+def test_staff_add_an_faq_entry_in_admin_and_the_bot_answers_with_it(world, web):
+    from django.urls import reverse
+
+    from chatbot import pipeline
+    from practices.models import FAQEntry
+    from practices.selectors import practice_public_info
+
+    web.force_login(world.staff_a)
+    changelist = web.get(reverse("admin:practices_faqentry_changelist"))
+    assert changelist.status_code == 200
+    assert world.a.faq.question in changelist.content.decode()
+    assert world.b.faq.question not in changelist.content.decode()
+    added = web.post(
+        reverse("admin:practices_faqentry_add"),
+        {
+            "practice": world.a.practice.pk, "language": "de", "question": "Gibt es Kaffee im Wartezimmer?",
+            "answer": "Ja, Kaffee und Wasser stehen für Sie bereit.", "keywords": "kaffee, getränke, wasser",
+            "position": 3,
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    entry = FAQEntry.objects.get(question="Gibt es Kaffee im Wartezimmer?")
+
+    prepared = pipeline.prepare("Bekomme ich bei Ihnen einen Kaffee?")
+    result = pipeline.practice_answer(practice_public_info(world.a.practice.public_id), prepared.text, prepared.language)
+
+    assert (result.source, result.answer) == (f"faq:{entry.pk}", "Ja, Kaffee und Wasser stehen für Sie bereit.")
