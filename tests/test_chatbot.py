@@ -266,3 +266,23 @@ def test_staff_add_an_faq_entry_in_admin_and_the_bot_answers_with_it(world, web)
     result = pipeline.practice_answer(practice_public_info(world.a.practice.public_id), prepared.text, prepared.language)
 
     assert (result.source, result.answer) == (f"faq:{entry.pk}", "Ja, Kaffee und Wasser stehen für Sie bereit.")
+
+
+@pytest.mark.parametrize(
+    "language, heading, hint",
+    [
+        ("de", "Fragen zur Praxis?", "Bitte geben Sie keine persönlichen Daten ein."),
+        ("en", "Questions about the practice?", "Please do not enter personal data."),
+    ],
+)
+def test_the_practice_page_has_the_chat_box_in_the_page_language(chat, language, heading, hint):
+    from tests.conftest import HttpsClient
+
+    page = HttpsClient(headers={"accept-language": language}).get(f"/praxen/{chat.practice.public_id}/")
+    html = page.content.decode()
+
+    assert heading in html and hint in html
+    assert f'data-language="{language}"' in html
+    assert f'data-ask-url="/api/chat/{chat.practice.public_id}/"' in html
+    assert 'aria-live="polite"' in html and '<label for="chat-message">' in html
+    assert "/static/chatbot/chat.js" in html
