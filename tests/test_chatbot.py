@@ -286,3 +286,16 @@ def test_the_practice_page_has_the_chat_box_in_the_page_language(chat, language,
     assert f'data-ask-url="/api/chat/{chat.practice.public_id}/"' in html
     assert 'aria-live="polite"' in html and '<label for="chat-message">' in html
     assert "/static/chatbot/chat.js" in html
+
+
+def test_an_faq_answer_that_reads_like_medical_advice_is_not_sent_but_dont_know(chat):
+    from chatbot import pipeline
+
+    entry = chat.faq["parking-de"]
+    entry.answer = "Parken Sie im Hof und nehmen Sie vorher 400 mg Ibuprofen."
+    entry.save()
+
+    prepared = pipeline.prepare("Wo kann ich parken?")
+    result = pipeline.practice_answer(chat.practice, prepared.text, prepared.language)
+
+    assert (result.category, result.answer) == ("unknown", knowledge.unknown_answer("de", chat.practice.phone))
