@@ -175,8 +175,26 @@ class VisitReasonAdmin(TenantAdmin):
 
 @admin.register(FAQEntry)
 class FAQEntryAdmin(TenantAdmin):
+    """Staff keep their FAQ here: the practice page lists it and the chatbot answers from it."""
+
     practice_path = "practice"
-    list_display = ("question", "practice", "language", "position")
+    list_display = ("question", "practice", "language", "keywords", "position")
+    list_editable = ("position",)
     list_filter = ("language", ("practice", admin.RelatedOnlyFieldListFilter))
     search_fields = ("question", "answer", "keywords")
     list_select_related = ("practice",)
+    ordering = ("practice__name", "language", "position", "id")
+    fieldsets = (
+        (None, {"fields": ("practice", "language", "question", "answer")}),
+        (
+            _("Chatbot"),
+            {
+                "fields": ("keywords", "position"),
+                "description": _(
+                    "The chatbot answers visitors with the entry whose keywords and question best match theirs, "
+                    "in the visitor's language: write one entry per language and add the words patients use "
+                    "(e.g. parken, Parkplatz, Auto). Never put personal or medical details in an answer."
+                ),
+            },
+        ),
+    )

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "practices",
     "bookings",
     "notifications",
+    "chatbot",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,10 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The scheduler logs every lock refresh (every 5 s) at INFO.
         "apscheduler": {"level": "WARNING"},
+        # The OpenAI SDK and its HTTP client log request bodies at DEBUG: never the chat text.
+        "openai": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -341,6 +346,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "booking_create": os.environ.get("TERMINFINDER_API_BOOKING_RATE", "30/minute"),
         "auth": os.environ.get("TERMINFINDER_API_AUTH_RATE", "20/minute"),
+        "chat": os.environ.get("TERMINFINDER_API_CHAT_RATE", "20/minute"),
+        "chat_poll": os.environ.get("TERMINFINDER_API_CHAT_POLL_RATE", "240/minute"),
     },
 }
 SIMPLE_JWT = {"USER_ID_FIELD": "id", "UPDATE_LAST_LOGIN": False}
@@ -353,8 +360,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The chat ticket's status shares its field name with the booking's: name both.
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "bookings.models.Booking.Status",
+        "ChatTicketStatusEnum": "chatbot.tickets.STATUS_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "bookings.api_errors.add_error_responses",
     ],
 }
+
+# The chatbot (chatbot/): answers from the FAQ and the practice's data; an OpenAI model phrases
+# the answer only when OPENAI_API_KEY is set. No message is stored: a question and its answer
+# live in the cache for CHATBOT_RESULT_TTL seconds under a random ticket, nowhere else.
+OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
+# EU data residency: https://eu.api.openai.com/v1 (empty: the SDK's default endpoint).
+OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "")
+OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "gpt-4.1-mini")
+CHATBOT_OPENAI_TIMEOUT = float(os.environ.get("CHATBOT_OPENAI_TIMEOUT", "8"))
+CHATBOT_RESULT_TTL = env_int("CHATBOT_RESULT_TTL", 120)
+CHATBOT_MAX_MESSAGE_LENGTH = env_int("CHATBOT_MAX_MESSAGE_LENGTH", 500)
+CHATBOT_MAX_RETRIES = env_int("CHATBOT_MAX_RETRIES", 2)

@@ -4,7 +4,9 @@ settings: it starts the real services the suite needs and points the settings at
 - PostgreSQL (throwaway cluster); TEST_DATABASE=sqlite runs the suite on SQLite instead, and a
   DATABASE_URL set by the caller is used as it is;
 - Redis (a real redis-server configured as a queue), unless REDIS_URL is set;
-- an SMTP server (aiosmtpd) that keeps received mail for the tests to read.
+- an SMTP server (aiosmtpd) that keeps received mail for the tests to read;
+- a local OpenAI-compatible HTTP server for the chatbot's phrasing (not configured by default:
+  the product runs without OPENAI_API_KEY; tests that want the model point the settings at it).
 """
 
 import atexit
@@ -16,6 +18,7 @@ import pytest
 _servers = []
 smtp_server = None
 redis_server = None
+openai_server = None
 
 
 def _keep(server):
@@ -26,8 +29,8 @@ def _keep(server):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
-    global smtp_server, redis_server
-    from tests.services import PostgresServer, RedisServer, SmtpServer
+    global smtp_server, redis_server, openai_server
+    from tests.services import OpenAIServer, PostgresServer, RedisServer, SmtpServer
 
     # A fresh random key per run: production settings demand one, and none is committed.
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
@@ -43,6 +46,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ["EMAIL_HOST"] = "127.0.0.1"
     os.environ["EMAIL_PORT"] = str(smtp_server.port)
     os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+    openai_server = _keep(OpenAIServer().start())
+    # The product's default: no model. A developer's own key must never reach a test.
+    os.environ.pop("OPENAI_API_KEY", None)
+    os.environ.pop("OPENAI_BASE_URL", None)
 
 
 def pytest_report_header(config):

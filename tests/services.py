@@ -322,6 +322,139 @@ class SmtpServer:
             time.sleep(0.1)
 
 
+class OpenAIServer:
+    """A local OpenAI-compatible HTTP server for the chatbot's phrasing: OpenAI itself cannot be
+    reached from here, so this stands in for it (the only stand-in of the suite). It answers
+    `POST /v1/responses` with a Responses API object and records every request it receives.
+
+    `reply(body) -> str` makes the text of the answer (default: the INFORMATION section of the
+    input, as a model phrasing only the retrieved text would); `status` (e.g. 500) makes it
+    answer an error instead; `delay` (seconds) makes it slow, for timeouts."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[dict] = []
+        self.status = 200
+        self.delay = 0.0
+        self.reply = self.echo_information
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # no request lines on stderr
+                pass
+
+            def do_POST(self):
+                import json
+
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {"_raw": raw.decode(errors="replace")}
+                with outer._lock:
+                    outer.requests.append(
+                        {"path": self.path, "body": body, "raw": raw.decode(errors="replace"),
+                         "headers": {k.lower(): v for k, v in self.headers.items() if k.lower() != "authorization"}}
+                    )
+                if outer.delay:
+                    time.sleep(outer.delay)
+                if outer.status != 200:
+                    payload = {"error": {"message": "server error", "type": "server_error", "code": None}}
+                    return self._send(outer.status, payload)
+                if self.path.rstrip("/") != "/v1/responses":
+                    return self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+                self._send(200, outer.response_object(body, outer.reply(body)))
+
+            def _send(self, status, payload):
+                import json
+
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out and went away
+
+        self.port = free_port()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> OpenAIServer:
+        self._thread.start()
+        wait_for_port(self.port, timeout=10)
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+        self.status, self.delay, self.reply = 200, 0.0, self.echo_information
+
+    @staticmethod
+    def echo_information(body: dict) -> str:
+        text = body.get("input") if isinstance(body.get("input"), str) else ""
+        if "INFORMATION:" in text and "QUESTION:" in text:
+            return text.split("INFORMATION:", 1)[1].split("QUESTION:", 1)[0].strip()
+        return "UNKNOWN"
+
+    @staticmethod
+    def response_object(body: dict, text: str) -> dict:
+        """The shape of a completed Responses API object with one assistant message."""
+        import uuid
+
+        return {
+            "id": f"resp_{uuid.uuid4().hex}",
+            "object": "response",
+            "created_at": int(time.time()),
+            "status": "completed",
+            "error": None,
+            "incomplete_details": None,
+            "instructions": body.get("instructions"),
+            "max_output_tokens": body.get("max_output_tokens"),
+            "model": body.get("model", "test-model"),
+            "output": [
+                {
+                    "type": "message",
+                    "id": f"msg_{uuid.uuid4().hex}",
+                    "status": "completed",
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": text, "annotations": []}],
+                }
+            ],
+            "parallel_tool_calls": True,
+            "previous_response_id": None,
+            "store": body.get("store", True),
+            "temperature": 1.0,
+            "text": {"format": {"type": "text"}},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_p": 1.0,
+            "truncation": "disabled",
+            "usage": {
+                "input_tokens": 10,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 10,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": 20,
+            },
+            "user": None,
+            "metadata": {},
+        }
+
+
 def _user_exists(name: str) -> bool:
     try:
         pwd.getpwnam(name)

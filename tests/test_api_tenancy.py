@@ -13,6 +13,7 @@ from typing import Callable
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from chatbot import tickets
 from tests.api_client import api_client
 
 PERSONAS = ["admin", "owner_a", "staff_a", "staff_b", "patient", "patient2", None]
@@ -90,6 +91,19 @@ MATRIX: dict[str, Call] = {
         lambda w: f"/api/practice/slots/{w.a.slot.public_id}/",
         signed_in(404, **{p: 200 for p in PRACTICE_A}),
     ),
+    # The chat is anonymous by design (it reads no authentication): everyone may ask and poll.
+    "api:chat-ticket": Call(
+        "get",
+        lambda w: "/api/chat/tickets/"
+        + tickets.ticket_open(bot="help", text="Wie buche ich?", language="de")
+        + "/",
+        ANYONE,
+    ),
+    "api:chat-practice": Call(
+        "post", lambda w: f"/api/chat/{w.a.practice.public_id}/", {p: 202 for p in PERSONAS},
+        data={"message": "Wo finde ich die Praxis?"},
+    ),
+    "api:chat-help": Call("post", lambda w: "/api/chat/help/", {p: 202 for p in PERSONAS}, data={"message": "Wie buche ich?"}),
     "api:token-obtain": Call(
         "post", lambda w: "/api/auth/token/", {p: 401 for p in PERSONAS},
         data={"email": "patient@example.org", "password": "wrong"},

@@ -1,12 +1,15 @@
 """`make run`'s supervisor: embedded Redis, web, both worker groups and the scheduler on SQLite;
-a booking's confirmation lands in the mail folder README names; Ctrl-C stops every child.
+a booking's confirmation lands in the mail folder README names; the chatbot answers the demo's
+FAQ questions with no OpenAI key; Ctrl-C stops every child.
 
 Runs the real `python -m terminfinder.devstack` in its own SQLite database and folders."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import urllib.request
 import signal
 import subprocess
 import sys
@@ -34,7 +37,7 @@ def _env(tmp_path: Path) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_"))
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "OPENAI_", "CHATBOT_"))
     }
     env.update(
         DJANGO_DEBUG="1",
@@ -67,14 +70,50 @@ def _descendants(pid: int) -> set[int]:
     return children
 
 
-def test_it_runs_the_demo_stack_and_delivers_a_booking_confirmation_to_the_mail_folder(tmp_path):
+FAQ = """
+from practices.models import Practice
+practice = Practice.objects.get(slug="hausarztpraxis-mitte")
+answers = {e.question: e.answer for e in practice.faq_entries.all()}
+print("FAQ", json.dumps({"id": str(practice.public_id), "answers": answers}))
+"""
+
+
+def _json(url: str, data: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(data).encode() if data is not None else None,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _chat(base: str, practice_id: str, message: str) -> dict:
+    status, body = _json(f"{base}/api/chat/{practice_id}/", {"message": message})
+    assert status == 202, body
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, result = _json(base + body["poll_url"])
+        assert status == 200, result
+        if result["status"] == "done":
+            return result
+        time.sleep(0.3)
+    raise AssertionError(f"no answer to {message!r} within 30 s")
+
+
+def test_it_runs_the_demo_stack_delivers_a_booking_confirmation_and_answers_faq_questions(tmp_path):
     env = _env(tmp_path)
+    assert not any(key.startswith("OPENAI_") for key in env), "the demo runs without an OpenAI key"
     _manage(env, "migrate", "--no-input")
     _manage(env, "demo_data", "--weeks", "1")
     log = tmp_path / "devstack.log"
+    port = free_port()
     with open(log, "wb") as out:
         stack = subprocess.Popen(
-            [sys.executable, "-m", "terminfinder.devstack", "--port", str(free_port())],
+            [sys.executable, "-m", "terminfinder.devstack", "--port", str(port)],
             cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     try:
@@ -92,6 +131,22 @@ def test_it_runs_the_demo_stack_and_delivers_a_booking_confirmation_to_the_mail_
             time.sleep(0.5)
         assert found, f"no email with booking code {code} in {tmp_path / 'mail'}\n{log.read_text()[-3000:]}"
         assert "text/calendar" in found[0].read_text()
+
+        # The chatbot: the demo's FAQ answers, German and English, no API key anywhere.
+        faq = json.loads(_manage(env, "shell", "-c", "import json\n" + FAQ).split("FAQ", 1)[1])
+        base = f"http://127.0.0.1:{port}"
+        for message, question in [
+            ("Wo kann ich hier parken?", "Wo kann ich parken?"),
+            ("Welche Versicherungen nehmen Sie?", "Welche Versicherungen nehmen Sie an?"),
+            ("What should I bring to my appointment?", "What should I bring?"),
+        ]:
+            result = _chat(base, faq["id"], message)
+            assert (result["category"], result["source"], result["phrased"]) == ("answered", "faq", False), result
+            assert result["answer"] == faq["answers"][question]
+        hours = _chat(base, faq["id"], "When are you open?")
+        assert hours["source"] == "practice:hours" and "Monday 08:00" in hours["answer"]
+        assert "chatbot.answer bot=practice" in log.read_text()
+
         children = _descendants(stack.pid)
         assert len(children) >= 5, "web, two worker groups, scheduler and Redis run under the supervisor"
     finally:

@@ -93,6 +93,12 @@ FAQ = [
     ("en", "Which insurance do you accept?", "We treat patients with statutory insurance{private_en} and self-payers.", "insurance, private, statutory"),
     ("de", "Was muss ich mitbringen?", "Bitte bringen Sie Ihre Versichertenkarte und ggf. Befunde mit.", "mitbringen, karte"),
     ("en", "What should I bring?", "Please bring your insurance card and any previous findings.", "bring, card"),
+    ("de", "Wo kann ich parken?", "Parkplätze finden Sie in den Seitenstraßen rund um die Praxis; Bus und Bahn halten in der Nähe.", "parken, parkplatz, auto"),
+    ("en", "Where can I park?", "You find parking in the side streets around the practice; buses and trains stop nearby.", "parking, park, car"),
+    ("de", "Wie buche ich einen Termin?", "Freie Termine buchen Sie online hier bei Terminfinder: Ärztin oder Arzt, Besuchsgrund und Uhrzeit wählen, fertig.", "termin, buchen, online, vereinbaren"),
+    ("en", "How do I book an appointment?", "Book a free appointment online here on Terminfinder: choose the doctor, the visit reason and a time.", "book, appointment, online"),
+    ("de", "Wie sage ich einen Termin ab?", "Unter „Meine Termine“ sagen Sie bis {deadline} Stunden vorher online ab; danach rufen Sie uns bitte an: {phone}.", "absagen, stornieren, verschieben"),
+    ("en", "How do I cancel an appointment?", "Cancel online under “My appointments” until {deadline} hours before; after that please call us: {phone}.", "cancel, reschedule"),
 ]
 
 
@@ -206,6 +212,8 @@ class Command(BaseCommand):
                         city=practice.city,
                         private=private,
                         private_en=private_en,
+                        deadline=practice.cancellation_deadline_hours,
+                        phone=practice.phone,
                     ),
                 },
             )
