@@ -13,11 +13,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.views import TokenObtainPairView
-
-from terminfinder.throttling import FailOpenScopedRateThrottle
 
 from practices.models import INSURANCE_FLAG, Doctor, InsuranceType, Membership, Practice, Specialty, VisitReason
 from practices.tenancy import is_platform_admin, scope_queryset
@@ -168,7 +167,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return bookings_for_patient(patient=self.request.user).order_by("starts_at", "pk")
 
     def get_throttles(self):
-        return [FailOpenScopedRateThrottle()] if self.action == "create" else []
+        return [ScopedRateThrottle()] if self.action == "create" else []
 
     @extend_schema(request=s.BookingCreateSerializer, responses={201: s.BookingSerializer})
     def create(self, request):
@@ -296,7 +295,7 @@ class PracticeSlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 class AuthThrottled:
-    throttle_classes = [FailOpenScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
 

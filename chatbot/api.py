@@ -18,9 +18,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-
-from terminfinder.throttling import FailOpenScopedRateThrottle
 
 from practices.selectors import practice_exists
 
@@ -65,7 +64,7 @@ class AnswerSerializer(serializers.Serializer):
 class ChatView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [FailOpenScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle]
     throttle_scope = "chat"
     bot = ""
 
@@ -115,7 +114,7 @@ class HelpChatView(ChatView):
 class TicketView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [FailOpenScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle]
     throttle_scope = "chat_poll"
 
     @extend_schema(responses={200: AnswerSerializer}, summary="Poll a chat ticket")

@@ -12,11 +12,16 @@ import re
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 PENDING, DONE = "pending", "done"
 STATUS_CHOICES = [(PENDING, PENDING), (DONE, DONE)]
 TICKET_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _cache():
+    # Not the fail-open default cache: a lost ticket must surface as an error (503), not vanish.
+    return caches["tickets"]
 
 
 def _ttl() -> int:
@@ -36,7 +41,7 @@ def ticket_open(
 ) -> str:
     """`text` is the redacted question; `guard` the category the request's checks found."""
     ticket = secrets.token_urlsafe(24)
-    cache.set_many(
+    _cache().set_many(
         {
             _question_key(ticket): {
                 "bot": bot, "text": text, "language": language, "practice": practice_public_id, "guard": guard,
@@ -50,18 +55,18 @@ def ticket_open(
 
 def ticket_question(ticket: str) -> dict | None:
     """The queued question (None once answered or expired)."""
-    return cache.get(_question_key(ticket))
+    return _cache().get(_question_key(ticket))
 
 
 def ticket_finish(ticket: str, result: dict) -> None:
     """Store the answer, then forget the question: a worker that dies in between leaves the
     question for the redelivered message, which answers it again (the same way)."""
-    cache.set(_result_key(ticket), {"status": DONE, **result}, timeout=_ttl())
-    cache.delete(_question_key(ticket))
+    _cache().set(_result_key(ticket), {"status": DONE, **result}, timeout=_ttl())
+    _cache().delete(_question_key(ticket))
 
 
 def ticket_result(ticket: str) -> dict | None:
     """{"status": "pending"} or {"status": "done", ...}; None for an unknown or expired ticket."""
     if not TICKET_RE.fullmatch(ticket or ""):
         return None
-    return cache.get(_result_key(ticket))
+    return _cache().get(_result_key(ticket))

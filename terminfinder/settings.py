@@ -150,21 +150,22 @@ def redis_db_url(url: str, db: int) -> str:
 CACHE_URL = os.environ.get("CACHE_URL") or redis_db_url(REDIS_URL, 1)
 if DEBUG and not (os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL")):
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "terminfinder",
-        }
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "terminfinder"}
+        for alias in ("default", "tickets")
     }
 else:
+    _redis_cache = {
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": "terminfinder",
+        "TIMEOUT": 300,
+        # A dead cache must fail fast, not hang a request.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "terminfinder",
-            "TIMEOUT": 300,
-            # A dead cache must fail fast, not hang a request.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        # Rate-limit counters: a Redis outage must not stop logins and bookings (terminfinder/cache.py).
+        "default": {"BACKEND": "terminfinder.cache.FailOpenRedisCache", **_redis_cache},
+        # Hand-offs that must not silently vanish (the chat's tickets): errors surface.
+        "tickets": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis_cache},
     }
 
 LANGUAGE_CODE = "de"

@@ -149,7 +149,7 @@ def test_it_locks_an_address_after_five_failed_logins_even_with_the_right_passwo
 
 
 def test_it_counts_failed_logins_in_the_shared_redis_cache(world, web):
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "terminfinder.cache.FailOpenRedisCache"
     log_in(web, world.patient.email, "wrong-password")
 
     keys = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]).keys("*login_failed*")

@@ -1,17 +1,19 @@
-"""Redis (queue and cache) goes away while the API is used: a booking still answers 201 (its
-throttle cannot count, so it lets the request pass; the confirmation waits in the outbox), and
-the chat, which needs Redis for its ticket, answers 503 in the API's error shape instead of a
-bare 500."""
+"""Redis (queue and cache) goes away while patients use the product: a booking through the API
+or the web still goes through (rate limits cannot count, so they let the request pass; the
+confirmation waits in the outbox), a patient can still log in, and the chat, which needs Redis
+for its ticket, answers 503 in the API's error shape instead of a bare 500."""
 
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from bookings.models import Booking
 from terminfinder.outbox.models import OutboxMessage
 from tests import plugin
 from tests.api_client import api_client
-from tests.conftest import make_slot
+from tests.conftest import PASSWORD, make_slot
+from tests.test_patient_pages import book_url, booking_form
 
 
 @pytest.fixture
@@ -58,3 +60,14 @@ def test_the_chat_answers_503_with_a_message_while_redis_is_down(world, redis_do
         error = response.json()["error"]
         assert error["code"] == "unavailable"
         assert expected in error["message"]
+
+
+def test_a_patient_books_on_the_web_and_logs_in_while_redis_is_down(world, redis_down, web, patient_web):
+    slot = make_slot(world.a.doctor, days=4, hour=9, minutes=30)
+    data = booking_form(patient_web, slot, world.a.reason)
+    response = patient_web.post(book_url(slot, world.a.reason), data)
+    assert response.status_code == 302, response.content[:500]
+    assert Booking.objects.filter(slot=slot, status=Booking.Status.CONFIRMED).exists()
+
+    login = web.post(reverse("account_login"), {"login": world.patient.email, "password": PASSWORD})
+    assert login.status_code == 302, login.content[:500]
