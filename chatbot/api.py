@@ -54,7 +54,7 @@ class AnswerSerializer(serializers.Serializer):
     answer = serializers.CharField(required=False)
     category = serializers.ChoiceField(
         required=False,
-        choices=["answered", "unknown", "emergency", "crisis", "medical", "injection", "off_topic"],
+        choices=["answered", "unknown", "greeting", "emergency", "crisis", "medical", "injection", "off_topic"],
     )
     source = serializers.CharField(required=False, help_text='"faq", "practice:<topic>", "help:<topic>" or "fixed:<kind>".')
     language = serializers.CharField(required=False)

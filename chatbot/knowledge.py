@@ -117,6 +117,22 @@ def emergency_answer(language: str, *, crisis: bool = False) -> str:
         return str(text)
 
 
+def greeting_answer(language: str, *, help_bot: bool = False, thanks: bool = False) -> str:
+    with _in(language):
+        if thanks:
+            return str(_("You're welcome! If you have another practical question, just ask."))
+        if help_bot:
+            return str(_(
+                "Hello! I help with using Terminfinder: booking, cancelling, alerts, your account, data export "
+                "and deletion. Please do not enter personal or medical details."
+            ))
+        return str(_(
+            "Hello! I answer practical questions about the practice: address and directions, opening hours, "
+            "insurance, parking, what to bring, booking and cancelling. Please do not enter personal or medical "
+            "details."
+        ))
+
+
 def refusal_answer(language: str) -> str:
     with _in(language):
         return str(_(

@@ -20,10 +20,11 @@ from dataclasses import asdict, dataclass, field
 
 from . import guard, knowledge, phrasing
 from .redaction import PLACEHOLDER_RE, pii_not_in, redact, without_placeholders
-from .retrieval import best_match, detect_language, in_domain
+from .retrieval import best_match, detect_language, in_domain, is_greeting, is_thanks
 
 ANSWERED = "answered"
 UNKNOWN = "unknown"
+GREETING = "greeting"
 PRACTICE_BOT, HELP_BOT = "practice", "help"
 
 
@@ -91,16 +92,20 @@ def _guarded(text: str, language: str, clock: _Clock, found: str | None) -> Resu
 
 
 def answer(
-    text: str, *, language: str, documents: list, allowed: str, unknown: str, found: str | None = None
+    text: str, *, language: str, documents: list, allowed: str, unknown: str, greeting: str, found: str | None = None
 ) -> Result:
     """Answer an already redacted question from `documents`. `allowed` is the public text an
     answer may quote personal-looking data from (the practice's own phone number, say);
-    `unknown` the fixed "I don't know" answer."""
+    `unknown` the fixed "I don't know" answer, `greeting` the reply to a mere "Hallo"/"Danke"."""
     clock = _Clock()
     fixed = _guarded(text, language, clock, found)
     if fixed:
         fixed.timings_ms = clock.timings
         return fixed
+    if is_greeting(without_placeholders(text)):
+        if is_thanks(without_placeholders(text)):
+            greeting = knowledge.greeting_answer(language, thanks=True)
+        return Result(greeting, GREETING, f"fixed:{GREETING}", language, timings_ms=clock.timings)
     match = best_match(without_placeholders(text), documents, language)
     clock.lap("retrieval")
     if match is None:
@@ -140,10 +145,16 @@ def practice_answer(practice, text: str, language: str, found: str | None = None
         + [d.answer for d in documents]
     )
     unknown = knowledge.unknown_answer(language, practice.phone)
-    return answer(text, language=language, documents=documents, allowed=allowed, unknown=unknown, found=found)
+    greeting = knowledge.greeting_answer(language)
+    return answer(
+        text, language=language, documents=documents, allowed=allowed, unknown=unknown, greeting=greeting, found=found
+    )
 
 
 def help_answer(text: str, language: str, found: str | None = None) -> Result:
     documents = knowledge.help_documents(language)
     unknown = knowledge.help_unknown_answer(language)
-    return answer(text, language=language, documents=documents, allowed="", unknown=unknown, found=found)
+    greeting = knowledge.greeting_answer(language, help_bot=True)
+    return answer(
+        text, language=language, documents=documents, allowed="", unknown=unknown, greeting=greeting, found=found
+    )

@@ -41,6 +41,8 @@ TOPICS: dict[str, list[tuple[str, float]]] = {
     ],
     "hours": [
         ("oeffnungszeit", 4), ("geoeffnet", 3), ("offen", 2), ("oeffne", 3), ("geschlossen", 2), ("schliess", 2),
+        # "Haben Sie am Samstag auf?", "Hat die Praxis heute auf?"
+        ("hab&auf", 3), ("hat&auf", 3), ("aufhab", 3),
         ("sprechzeit", 4), ("uhrzeit", 1), ("wann", 1), ("heute", 1), ("montag", 1), ("dienstag", 1), ("mittwoch", 1),
         ("donnerstag", 1), ("freitag", 1), ("samstag", 1), ("sonntag", 1), ("wochenende", 1), ("hours", 3),
         ("open", 3), ("close", 2), ("closed", 2), ("when", 1), ("today", 1), ("monday", 1), ("tuesday", 1),
@@ -95,7 +97,7 @@ TOPICS: dict[str, list[tuple[str, float]]] = {
 DOMAIN = (
     "praxis", "practice", "arzt", "aerzt", "doctor", "termin", "appointment", "terminfinder", "sprechstunde",
     "rezept", "prescription", "behinderten", "rollstuhl", "wheelchair", "aufzug", "elevator", "lift", "barriere",
-    "accessible", "wartezeit", "waiting", "kind", "child", "hund", "dog", "wlan", "wifi", "krankmeld",
+    "accessible", "warte", "waiting", "wait", "kind", "child", "hund", "dog", "wlan", "wifi", "krankmeld",
     "krankschreib", "arbeitsunfaehig", "attest", "bescheinigung", "sick note", "screening", "vorsorge", "check up",
     "untersuchung", "impf", "vaccin", "kosten", "kostet", "cost", "price", "preis", "zahn", "dental", "dentist",
     "labor", "blutabnahme", "blood test", "ergebnis", "result", "befund", "patient", "feiertag", "holiday", "urlaub",
@@ -147,6 +149,29 @@ def topic_weights(text: str) -> dict[str, float]:
         if total:
             weights[topic] = total
     return weights
+
+
+GREETING_WORDS = {
+    "hallo", "hi", "hey", "moin", "servus", "gruess", "gruezi", "gott", "guten", "tag", "morgen", "abend",
+    "danke", "dankeschoen", "vielen", "dank", "schoen", "super", "toll", "prima", "ok", "okay", "tschuess",
+    "ciao", "wiedersehen", "auf", "hello", "good", "morning", "afternoon", "evening", "thanks", "thank", "you",
+    "great", "bye", "goodbye", "cheers", "much", "very", "so", "a", "lot",
+    # Introductions: "Hallo, ich heiße [Name]" arrives with the name already redacted.
+    "ich", "heisse", "bin", "mein", "name", "ist", "hier", "my", "is", "i", "am", "m", "this",
+}
+
+
+def is_greeting(text: str) -> bool:
+    """Only a greeting or a thank-you ("Hallo!", "Vielen Dank", "thanks a lot"): no question in it."""
+    tokens = words(text)
+    return bool(tokens) and all(t in GREETING_WORDS for t in tokens)
+
+
+THANKS_WORDS = {"danke", "dank", "dankeschoen", "thanks", "thank", "cheers"}
+
+
+def is_thanks(text: str) -> bool:
+    return is_greeting(text) and bool(THANKS_WORDS & set(words(text)))
 
 
 def in_domain(text: str) -> bool:

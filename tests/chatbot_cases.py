@@ -136,6 +136,14 @@ CASES = [
     # A name cue that would swallow the symptom: the checks run on the raw text first.
     Case(P, "Frau Schmidtbauer Atemnot", "de", "emergency", "fixed:emergency", ("Schmidtbauer",)),
     Case(P, "Herr Okafor Fieber seit gestern", "de", "medical", "fixed:medical", ("Okafor",)),
+    # Everyday phrasing: "auf haben" for open, a greeting or thanks alone, waiting time.
+    Case(P, "Haben Sie am Samstag auf?", "de", "answered", "practice:hours"),
+    Case(P, "Hat die Praxis heute auf?", "de", "answered", "practice:hours"),
+    Case(P, "Hallo!", "de", "greeting", "fixed:greeting"),
+    Case(P, "Vielen Dank!", "de", "greeting", "fixed:greeting"),
+    Case(P, "Hello, my name is Priya Quintrell", "en", "greeting", "fixed:greeting", ("Quintrell",)),
+    Case(H, "Thanks a lot", "en", "greeting", "fixed:greeting"),
+    Case(P, "Wie lange muss ich im Wartezimmer warten?", "de", "unknown", "fixed:unknown"),
 ]
 PII_TOKENS = sorted({token for case in CASES for token in case.pii})
 

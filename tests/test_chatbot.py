@@ -47,6 +47,9 @@ def expected_answer(case, chat, language: str) -> str:
         return chat.faq[kind].answer
     if case.source in ("fixed:emergency", "fixed:crisis"):
         return knowledge.emergency_answer(language, crisis=kind == "crisis")
+    if case.source == "fixed:greeting":
+        thanks = any(word in case.message.casefold() for word in ("dank", "thank"))
+        return knowledge.greeting_answer(language, help_bot=case.bot == H, thanks=thanks)
     if case.source == "fixed:unknown":
         return knowledge.unknown_answer(language, chat.practice.phone)
     if case.source.startswith("fixed:"):
