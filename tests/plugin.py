@@ -4,7 +4,8 @@ settings: it starts the real services the suite needs and points the settings at
 - PostgreSQL (throwaway cluster); TEST_DATABASE=sqlite runs the suite on SQLite instead, and a
   DATABASE_URL set by the caller is used as it is;
 - Redis (a real redis-server configured as a queue), unless REDIS_URL is set;
-- an SMTP server (aiosmtpd) that keeps received mail for the tests to read.
+- an SMTP server (aiosmtpd) that keeps received mail for the tests to read;
+- a CalDAV server (Radicale), started on first use by the `radicale` fixture (tests/conftest.py).
 """
 
 import atexit
@@ -16,6 +17,7 @@ import pytest
 _servers = []
 smtp_server = None
 redis_server = None
+_radicale_server = None
 
 
 def _keep(server):
@@ -32,6 +34,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # A fresh random key per run: production settings demand one, and none is committed.
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terminfinder.settings")
+    # Calendar secrets are encrypted with a key from the environment; production has no default.
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("TERMINFINDER_CALENDAR_KEYS", Fernet.generate_key().decode())
     if os.environ.get("TEST_DATABASE", "postgres") == "sqlite":
         os.environ.pop("DATABASE_URL", None)
     elif not os.environ.get("DATABASE_URL"):
@@ -43,6 +49,17 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ["EMAIL_HOST"] = "127.0.0.1"
     os.environ["EMAIL_PORT"] = str(smtp_server.port)
     os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+
+def radicale_server():
+    """The suite's Radicale, started the first time a test asks for it (workers reach it too:
+    it listens on loopback like the other services)."""
+    global _radicale_server
+    if _radicale_server is None:
+        from tests.services import RadicaleServer
+
+        _radicale_server = _keep(RadicaleServer().start())
+    return _radicale_server
 
 
 def pytest_report_header(config):
