@@ -19,6 +19,12 @@ TEST_LIMIT = 3  # connections tested in one request, each with a short timeout
 
 
 class CalendarConnectionForm(forms.ModelForm):
+    url = forms.URLField(
+        label=_("calendar URL"),
+        max_length=1000,
+        assume_scheme="https",
+        help_text=_("The address of the calendar collection (CalDAV) or of the published ICS file."),
+    )
     secret = forms.CharField(
         label=_("password or token"),
         required=False,

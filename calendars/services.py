@@ -120,6 +120,8 @@ def booking_push(*, connection: CalendarConnection, booking: Booking, calendar=N
             connection_record(connection=connection, status=Status.CONFLICT, error=str(error))
             return "conflict"
     logger.info("calendars.push connection=%s booking=%s outcome=%s", connection.pk, booking.public_id, outcome)
+    if connection.status != Status.OK:
+        connection_record(connection=connection, status=Status.OK)
     return outcome
 
 

@@ -353,6 +353,8 @@ class RadicaleServer:
                 "--auth-htpasswd-filename", str(self.tmpdir / "users"),
                 "--auth-htpasswd-encryption", "plain",
                 "--rights-type", "owner_only",
+                # Radicale slows every failed login down by a second (brute-force guard).
+                "--auth-delay", "0",
                 "--logging-level", "warning",
             ],
             stdout=log,
