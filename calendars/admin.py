@@ -10,7 +10,7 @@ from terminfinder.outbox.services import outbox_dispatch
 
 from . import tasks
 from .models import CalendarConnection, CalendarFeed, PushedEvent
-from .services import connection_set_secret, connection_test, feed_create, feed_revoke
+from .services import connection_delete, connection_set_secret, connection_test, feed_create, feed_revoke
 
 register_tenant_model(CalendarConnection, "doctor__practice")
 register_tenant_model(CalendarFeed, "doctor__practice")
@@ -98,6 +98,13 @@ class CalendarConnectionAdmin(TenantAdmin):
         super().save_model(request, obj, form, change)
         if form.cleaned_data.get("secret"):
             connection_set_secret(connection=obj, secret=form.cleaned_data["secret"])
+
+    def delete_model(self, request, obj):
+        connection_delete(connection=obj)
+
+    def delete_queryset(self, request, queryset):
+        for connection in queryset:
+            connection_delete(connection=connection)
 
     @admin.action(description=_("Test connection"), permissions=["change"])
     def test_connections(self, request, queryset):

@@ -45,6 +45,16 @@ def connection_set_secret(*, connection: CalendarConnection, secret: str) -> Non
         CalendarConnection.objects.filter(pk=connection.pk).update(secret_encrypted=connection.secret_encrypted)
 
 
+def connection_delete(*, connection: CalendarConnection) -> None:
+    """Remove a connection and the busy time it imported (its slots come back). Events it
+    pushed stay in the external calendar: that calendar belongs to the doctor."""
+    doctor = Doctor(pk=connection.doctor_id)
+    prefix = connection.block_prefix
+    connection.delete()
+    busy_blocks_replace(doctor=doctor, prefixes=[prefix], blocks=[])
+    logger.info("calendars.connection_deleted connection=%s", prefix)
+
+
 def calendar_for(connection: CalendarConnection, *, timeout: int | None = None):
     if connection.provider == CalendarConnection.Provider.ICS:
         return IcsCalendar(connection, timeout=timeout)
