@@ -87,7 +87,7 @@ class CalendarConnectionAdmin(TenantAdmin):
     list_select_related = ("doctor",)
     readonly_fields = ("status", "last_sync_at", "last_error")
     inlines = [PushedEventInline]
-    actions = ["test_connections", "sync_now"]
+    actions = ["test_connections", "sync_now", "overwrite_conflicts"]
 
     def get_fields(self, request, obj=None):
         return [*CalendarConnectionForm.Meta.fields, *self.readonly_fields]
@@ -125,6 +125,13 @@ class CalendarConnectionAdmin(TenantAdmin):
                 outbox_dispatch(tasks.pull_connection, connection.pk)
             count += 1
         self.message_user(request, _("Sync started for %(count)d connection(s).") % {"count": count}, messages.SUCCESS)
+
+
+    @admin.action(description=_("Overwrite events changed in the calendar with Terminfinder's version"), permissions=["change"])
+    def overwrite_conflicts(self, request, queryset):
+        for connection in queryset.filter(pushed_events__state=PushedEvent.State.CONFLICT).distinct():
+            outbox_dispatch(tasks.resolve_conflicts, connection.pk)
+        self.message_user(request, _("The changed events will be written again."), messages.SUCCESS)
 
 
 class CalendarFeedForm(forms.ModelForm):

@@ -169,6 +169,25 @@ def _push_locked(calendar, pushed: PushedEvent, booking: Booking) -> str:
     return outcome
 
 
+def connection_resolve_conflicts(*, connection: CalendarConnection) -> int:
+    """Staff chose Terminfinder's version: each event changed in the calendar is written again
+    over the change (or deleted, if its booking was cancelled), conditional on the ETag it has
+    now, so an edit made in the meantime is again reported instead of lost."""
+    calendar = calendar_for(connection)
+    conflicting = PushedEvent.objects.filter(connection=connection, state=PushedEvent.State.CONFLICT)
+    resolved = 0
+    for pushed in conflicting.select_related("booking"):
+        current = calendar.get(pushed.href)
+        PushedEvent.objects.filter(pk=pushed.pk, state=PushedEvent.State.CONFLICT).update(
+            state=PushedEvent.State.SYNCED, etag=current.etag if current else "", content_hash=""
+        )
+        if booking_push(connection=connection, booking=pushed.booking, calendar=calendar) != "conflict":
+            resolved += 1
+    connection_record(connection=connection, status=Status.OK)
+    logger.info("calendars.conflicts_resolved connection=%s count=%d", connection.pk, resolved)
+    return resolved
+
+
 def bookings_to_push(*, connection: CalendarConnection):
     """Upcoming confirmed bookings and cancelled ones still in the calendar."""
     now = timezone.now()
@@ -279,17 +298,27 @@ def _apply(connection: CalendarConnection, changes: Changes) -> PullResult:
 
 def _note_outside_edits(connection: CalendarConnection, changes: Changes) -> None:
     """Our own events come back in the pull: one whose ETag is not the one we wrote, or that
-    was deleted while its booking stands, was changed in the calendar. Reported, not undone."""
+    was deleted while its booking stands, was changed in the calendar. Reported, not undone.
+
+    The rows are locked first: a push holds its row from before its request until its commit,
+    so a change we made ourselves a moment ago is seen with its new ETag, not as someone else's.
+    """
     etags = {obj.href: obj.etag for obj in changes.changed if is_our_uid_in(obj.data)}
-    synced = PushedEvent.objects.filter(connection=connection, state=PushedEvent.State.SYNCED)
-    conflicts = [
-        pushed.pk
-        for pushed in synced.filter(href__in=list(etags) + changes.deleted).only("pk", "href", "etag")
-        if (pushed.href in etags and etags[pushed.href] and etags[pushed.href] != pushed.etag)
-        or pushed.href in changes.deleted
-    ]
+    hrefs = list(etags) + changes.deleted
+    if not hrefs:
+        return
+    with transaction.atomic():
+        synced = PushedEvent.objects.select_for_update().filter(
+            connection=connection, state=PushedEvent.State.SYNCED, href__in=hrefs
+        )
+        conflicts = [
+            pushed.pk
+            for pushed in synced.only("pk", "href", "etag")
+            if (etags.get(pushed.href) and etags[pushed.href] != pushed.etag) or pushed.href in changes.deleted
+        ]
+        if conflicts:
+            PushedEvent.objects.filter(pk__in=conflicts).update(state=PushedEvent.State.CONFLICT)
     if conflicts:
-        PushedEvent.objects.filter(pk__in=conflicts).update(state=PushedEvent.State.CONFLICT)
         logger.warning("calendars.outside_edit connection=%s events=%d", connection.pk, len(conflicts))
 
 

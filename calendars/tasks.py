@@ -86,6 +86,16 @@ def push_connection(connection_id: int) -> dict | None:
     return _run(connection, lambda: connection_push_all(connection=connection))
 
 
+@dramatiq.actor(queue_name=DEFAULT, **CALENDAR_OPTIONS)
+def resolve_conflicts(connection_id: int) -> int | None:
+    from .services import connection_resolve_conflicts
+
+    connection = _connection(connection_id)
+    if connection is None:
+        return None
+    return _run(connection, lambda: connection_resolve_conflicts(connection=connection))
+
+
 @dramatiq.actor(queue_name=LOW, **CALENDAR_OPTIONS)
 def pull_connection(connection_id: int, full: bool = False):
     from .services import connection_pull

@@ -1,12 +1,12 @@
 from django.http import Http404, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .events import feed_ics
 from .selectors import feed_bookings, feed_by_token_hash
 from .services import feed_token_hash
 
 
-@require_GET
+@require_safe
 def feed(request, token: str):
     """A doctor's bookings as a subscribable calendar (https:// or webcal://, same path).
 

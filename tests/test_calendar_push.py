@@ -111,6 +111,32 @@ def test_it_reports_an_upstream_edit_instead_of_overwriting_it(world, connection
     assert connection.status == CalendarConnection.Status.CONFLICT
     assert "changed in the calendar" in connection.last_error
 
+    # Staff decide for Terminfinder's version: the cancelled booking's event goes after all.
+    assert tasks.resolve_conflicts.fn(connection.pk) == 1
+    assert our_events(upstream, booking) == []
+    connection.refresh_from_db()
+    assert connection.status == CalendarConnection.Status.OK
+
+
+def test_it_notices_in_the_pull_that_its_event_was_edited_upstream(world, upstream):
+    from calendars.services import connection_pull
+
+    connection = make_connection(world.a.doctor, upstream.url)
+    booking = world.a.booking
+    connection_pull(connection=connection)
+    tasks.push_booking.fn(connection.pk, str(booking.public_id))
+    connection_pull(connection=connection)  # our own write comes back unchanged: no conflict
+    assert pushed(connection, booking).state == PushedEvent.State.SYNCED
+    href = pushed(connection, booking).href
+    edited = upstream.get(href).to_ical().decode().replace("SUMMARY:", "SUMMARY:Edited ")
+    upstream.put(href.rsplit("/", 1)[1], edited)
+
+    connection_pull(connection=connection)
+
+    assert pushed(connection, booking).state == PushedEvent.State.CONFLICT
+    connection.refresh_from_db()
+    assert connection.status == CalendarConnection.Status.CONFLICT
+
 
 def test_it_adopts_its_own_event_left_by_an_attempt_that_died(world, connection, upstream):
     booking = world.a.booking
