@@ -209,3 +209,56 @@ def test_it_imports_a_published_outlook_calendar_and_skips_an_unchanged_one(cale
     IcsHandler.etag, IcsHandler.body = '"v2"', vcalendar().encode()
     connection_pull(connection=connection)
     assert hidden_starts(calendar_doctor) == set()
+
+
+def test_it_refuses_to_book_a_slot_an_imported_event_covers(world, pulling, upstream):
+    from bookings.errors import BookingError
+    from bookings.models import Slot
+
+    day = days(7)
+    slot = Slot.objects.get(doctor=pulling.doctor, starts_at=local(day, 10))
+    upstream.put("busy.ics", vcalendar(vevent("busy", local(day, 10), local(day, 11))))
+    connection_pull(connection=pulling)
+
+    with pytest.raises(BookingError):
+        booking_create(patient=world.patient, slot=slot.public_id, visit_reason=world.a.reason, insurance_type="statutory")
+
+
+OUTLOOK = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:Microsoft Exchange Server 2010\r
+BEGIN:VTIMEZONE\r
+TZID:W. Europe Standard Time\r
+BEGIN:STANDARD\r
+DTSTART:16010101T030000\r
+TZOFFSETFROM:+0200\r
+TZOFFSETTO:+0100\r
+RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\r
+END:STANDARD\r
+BEGIN:DAYLIGHT\r
+DTSTART:16010101T020000\r
+TZOFFSETFROM:+0100\r
+TZOFFSETTO:+0200\r
+RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\r
+END:DAYLIGHT\r
+END:VTIMEZONE\r
+BEGIN:VEVENT\r
+UID:040000008200E00074C5B7101A82E008\r
+DTSTAMP:20260101T000000Z\r
+DTSTART;TZID=W. Europe Standard Time:{day}T100000\r
+DTEND;TZID=W. Europe Standard Time:{day}T110000\r
+SUMMARY:Besprechung\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_it_reads_outlooks_windows_time_zone_names(calendar_doctor, ics_server):
+    day = days(10)
+    IcsHandler.etag, IcsHandler.body = '"outlook"', OUTLOOK.format(day=f"{day:%Y%m%d}").encode()
+    url = f"http://127.0.0.1:{ics_server.server_port}/owa/calendar/x/reachcalendar.ics"
+    connection = make_connection(calendar_doctor, url, provider="ics", direction="pull")
+
+    connection_pull(connection=connection)
+
+    assert hidden_starts(calendar_doctor) == {local(day, 10), local(day, 10, 30)}
