@@ -56,7 +56,7 @@ class CalendarConnectionForm(forms.ModelForm):
 
 class PushedEventInline(TenantInline, admin.TabularInline):
     model = PushedEvent
-    practice_path = "connection__doctor__practice"
+    practice_path = "doctor__practice"  # from the parent connection, as the inline checks it
     fields = ("code", "starts_at", "state", "updated_at")
     readonly_fields = fields
     extra = 0

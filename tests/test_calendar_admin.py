@@ -114,3 +114,18 @@ def test_it_cannot_read_a_secret_after_its_key_is_dropped(settings):
         pass
     else:
         raise AssertionError("decrypted without its key")
+
+
+def test_it_lists_events_changed_in_the_calendar_on_the_connection(world):
+    from calendars.models import PushedEvent
+
+    connection = make_connection(world.a.doctor, "https://cal.example.org/dav/x/", secret="x")
+    PushedEvent.objects.create(
+        connection=connection, booking=world.a.booking, href="/x/e.ics", etag='"1"', state=PushedEvent.State.CONFLICT
+    )
+
+    page = staff_client(world).get(reverse("admin:calendars_calendarconnection_change", args=[connection.pk]))
+
+    assert page.status_code == 200
+    assert world.a.booking.code in page.content.decode()
+    assert world.patient.full_name not in page.content.decode()
