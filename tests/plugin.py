@@ -58,7 +58,7 @@ def radicale_server():
     if _radicale_server is None:
         from tests.services import RadicaleServer
 
-        _radicale_server = _keep(RadicaleServer().start())
+        _radicale_server = _keep(RadicaleServer(keep_data=False).start())
     return _radicale_server
 
 

@@ -325,10 +325,12 @@ class SmtpServer:
 class RadicaleServer:
     """A real CalDAV server (Radicale 3) on loopback with htpasswd logins, storing its
     collections in a throwaway folder. stop() and start() again keep the data: that is how
-    tests take the calendar server away and bring it back. Runs fine as root (it needs no
-    privileges and writes only below its temporary folder)."""
+    tests take the calendar server away and bring it back (`keep_data=False`: stop() removes
+    them). Runs fine as root (it needs no privileges and writes only below its temporary
+    folder)."""
 
-    def __init__(self, users: dict[str, str] | None = None) -> None:
+    def __init__(self, users: dict[str, str] | None = None, keep_data: bool = True) -> None:
+        self.keep_data = keep_data
         self.port = free_port()
         self.tmpdir = Path(tempfile.mkdtemp(prefix="terminfinder-radicale-"))
         self.users = users or {"doctor": "radicale-test-password"}
@@ -376,7 +378,7 @@ class RadicaleServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
-        if remove_data:
+        if remove_data or not self.keep_data:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
