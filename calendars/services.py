@@ -201,8 +201,20 @@ def connection_push_all(*, connection: CalendarConnection) -> dict[str, int]:
     """"Sync now" for pushing: every booking still ahead, once; unchanged ones cost nothing."""
     calendar = calendar_for(connection)
     counts: dict[str, int] = {}
+    known = {
+        booking_id: (state, content)
+        for booking_id, state, content in PushedEvent.objects.filter(connection=connection)
+        .exclude(etag="")
+        .values_list("booking_id", "state", "content_hash")
+    }
     for booking in bookings_to_push(connection=connection).order_by("starts_at").iterator(chunk_size=500):
-        outcome = booking_push(connection=connection, booking=booking, calendar=calendar)
+        # Unchanged since we wrote it: no lock, no request (booking_push would agree).
+        if booking.is_active and known.get(booking.pk) == (
+            PushedEvent.State.SYNCED, content_hash(booking_event_ics(booking))
+        ):
+            outcome = "unchanged"
+        else:
+            outcome = booking_push(connection=connection, booking=booking, calendar=calendar)
         counts[outcome] = counts.get(outcome, 0) + 1
     if counts.get("conflict", 0) == 0:
         connection_record(connection=connection, status=Status.OK)
