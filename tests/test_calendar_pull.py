@@ -262,3 +262,28 @@ def test_it_reads_outlooks_windows_time_zone_names(calendar_doctor, ics_server):
     connection_pull(connection=connection)
 
     assert hidden_starts(calendar_doctor) == {local(day, 10), local(day, 10, 30)}
+
+
+def test_it_leaves_no_duplicate_busy_time_after_three_full_pulls_in_a_row(pulling, upstream):
+    expected = put_the_three_kinds(upstream)
+
+    for _ in range(3):
+        connection_pull(connection=pulling, full=True)
+
+    assert Absence.objects.filter(doctor=pulling.doctor, source=Absence.Source.CALENDAR).count() == 5
+    assert hidden_starts(pulling.doctor) == expected
+
+
+def test_it_schedules_a_pull_of_every_pulling_connection(world, pulling, upstream):
+    from dramatiq_crontab import scheduler
+
+    from tests.flow import queued_messages
+
+    make_connection(world.a.doctor, upstream.url, direction="push")
+
+    assert tasks.pull_all_connections.fn() == 1
+
+    [message] = queued_messages("low")
+    assert (message["actor_name"], message["args"]) == ("pull_connection", [pulling.pk])
+    [job] = [job for job in scheduler.get_jobs() if job.name == "pull_all_connections"]
+    assert "minute='*/15'" in str(job.trigger)
