@@ -198,3 +198,26 @@ def test_it_shows_a_wrong_password_without_retrying(world, upstream):
     assert connection.status == CalendarConnection.Status.ERROR
     assert "not authorised" in connection.last_error
     assert "not-the-password" not in connection.last_error
+
+
+def test_it_never_logs_credentials_or_event_content(world, connection, upstream, caplog):
+    import base64
+    import logging
+
+    from calendars.services import connection_pull, connection_test
+    from tests.calendar_support import USER, local, vcalendar, vevent
+
+    caplog.set_level(logging.DEBUG)
+    password = upstream.server.users[USER]
+    day = timezone.localdate() + timedelta(days=5)
+    upstream.put("secret-meeting.ics", vcalendar(vevent("m", local(day, 9), local(day, 10), "DESCRIPTION:Therapie Frau X\r\n")))
+
+    tasks.push_booking.fn(connection.pk, str(world.a.booking.public_id))
+    connection_pull(connection=connection)
+    connection_test(connection=make_connection(world.a.doctor, upstream.url, secret="wrong-secret-123"))
+
+    logged = caplog.text
+    basic = base64.b64encode(f"{USER}:{password}".encode()).decode()
+    for secret in (password, basic, "wrong-secret-123", "Therapie Frau X"):
+        assert secret not in logged
+    assert f"connection={connection.pk}" in logged
