@@ -137,11 +137,17 @@ def booking_push(*, connection: CalendarConnection, booking: Booking, calendar=N
 
 def _push_locked(calendar, pushed: PushedEvent, booking: Booking) -> str:
     if not booking.is_active:
-        if pushed.state == PushedEvent.State.DELETED or not pushed.etag:
+        etag = pushed.etag
+        if not etag and pushed.state == PushedEvent.State.SYNCED:
+            # Never noted as written, but an attempt may have died after its PUT: look once.
+            existing = calendar.get(pushed.href)
+            if existing is not None and f"booking-{booking.public_id}@terminfinder" in existing.data:
+                etag = existing.etag or "*"
+        if pushed.state == PushedEvent.State.DELETED or not etag:
             pushed.state = PushedEvent.State.DELETED
             pushed.save(update_fields=["state", "updated_at"])
             return "unchanged"
-        calendar.delete(pushed.href, pushed.etag)
+        calendar.delete(pushed.href, etag)
         pushed.state, pushed.etag, pushed.content_hash = PushedEvent.State.DELETED, "", ""
         pushed.save(update_fields=["state", "etag", "content_hash", "updated_at"])
         return "deleted"

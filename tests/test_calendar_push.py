@@ -148,6 +148,17 @@ def test_it_adopts_its_own_event_left_by_an_attempt_that_died(world, connection,
     assert len(our_events(upstream, booking)) == 1
 
 
+def test_it_deletes_its_own_event_left_by_an_attempt_that_died_when_the_booking_is_cancelled(world, connection, upstream):
+    booking = world.a.booking
+    tasks.push_booking.fn(connection.pk, str(booking.public_id))
+    PushedEvent.objects.filter(connection=connection).update(etag="")  # the ETag was never noted
+
+    booking_cancel(booking=booking, cancelled_by="system")
+    assert tasks.push_booking.fn(connection.pk, str(booking.public_id)) == "deleted"
+
+    assert our_events(upstream, booking) == []
+
+
 def next_dst_change(after: datetime) -> datetime:
     day = timezone.localtime(after, BERLIN).replace(hour=12, minute=0, second=0, microsecond=0)
     offset = day.utcoffset()
