@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "bookings",
     "notifications",
     "chatbot",
+    "calendars",
 ]
 
 MIDDLEWARE = [
@@ -270,6 +271,10 @@ LOGGING = {
         "openai": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # The CalDAV library logs failed requests with server replies at INFO and DEBUG: those
+        # may carry event content. Ours log connection ids and counts only.
+        "caldav": {"level": "WARNING"},
+        "niquests": {"level": "WARNING"},
     },
 }
 
@@ -330,6 +335,26 @@ TERMINFINDER_DELIVERY_LEASE_SECONDS = env_int("TERMINFINDER_DELIVERY_LEASE_SECON
 # How many of the oldest matching alerts hear about one freed or new slot.
 TERMINFINDER_SLOT_ALERT_BATCH = env_int("TERMINFINDER_SLOT_ALERT_BATCH", 5)
 TERMINFINDER_BOOKING_HORIZON_WEEKS = env_int("TERMINFINDER_BOOKING_HORIZON_WEEKS", 12)
+
+# Calendar sync (calendars app). Connection secrets (passwords, tokens) are encrypted at rest
+# with these Fernet keys: comma-separated, the first encrypts, all decrypt (rotation: put the
+# new key first, re-save, drop the old one). Production refuses to run without one (system
+# check calendars.E001); with DEBUG on a key is derived from SECRET_KEY.
+TERMINFINDER_CALENDAR_KEYS = env_list("TERMINFINDER_CALENDAR_KEYS", [])
+# Every call to a calendar server gives up after this many seconds.
+TERMINFINDER_CALENDAR_TIMEOUT = env_int("TERMINFINDER_CALENDAR_TIMEOUT", 10)
+TERMINFINDER_CALENDAR_MAX_RETRIES = env_int("TERMINFINDER_CALENDAR_MAX_RETRIES", 6)
+TERMINFINDER_CALENDAR_MIN_BACKOFF_MS = env_int("TERMINFINDER_CALENDAR_MIN_BACKOFF_MS", 15_000)
+TERMINFINDER_CALENDAR_MAX_BACKOFF_MS = env_int("TERMINFINDER_CALENDAR_MAX_BACKOFF_MS", 3_600_000)
+# A full pull (instead of an incremental one) at least this often, so recurring events keep
+# being expanded as the booking horizon moves on.
+TERMINFINDER_CALENDAR_FULL_PULL_HOURS = env_int("TERMINFINDER_CALENDAR_FULL_PULL_HOURS", 24)
+# Google's CalDAV endpoint takes OAuth 2 bearer tokens; expired ones are refreshed here.
+TERMINFINDER_GOOGLE_TOKEN_URL = os.environ.get(
+    "TERMINFINDER_GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token"
+)
+TERMINFINDER_GOOGLE_CLIENT_ID = os.environ.get("TERMINFINDER_GOOGLE_CLIENT_ID", "")
+TERMINFINDER_GOOGLE_CLIENT_SECRET = os.environ.get("TERMINFINDER_GOOGLE_CLIENT_SECRET", "")
 
 # The REST API (/api/): JWT bearer tokens for apps, the session for the site's own pages.
 REST_FRAMEWORK = {

@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/queues/", admin.site.admin_view(queues_view), name="admin-queues"),
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),
+    path("", include("calendars.urls")),
     path("", include("practices.urls")),
     path("", include("bookings.urls")),
 ]

@@ -7,6 +7,7 @@ settings: it starts the real services the suite needs and points the settings at
 - an SMTP server (aiosmtpd) that keeps received mail for the tests to read;
 - a local OpenAI-compatible HTTP server for the chatbot's phrasing (not configured by default:
   the product runs without OPENAI_API_KEY; tests that want the model point the settings at it).
+- a CalDAV server (Radicale), started on first use by the `radicale` fixture (tests/conftest.py).
 """
 
 import atexit
@@ -19,6 +20,7 @@ _servers = []
 smtp_server = None
 redis_server = None
 openai_server = None
+_radicale_server = None
 
 
 def _keep(server):
@@ -35,6 +37,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # A fresh random key per run: production settings demand one, and none is committed.
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terminfinder.settings")
+    # Calendar secrets are encrypted with a key from the environment; production has no default.
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("TERMINFINDER_CALENDAR_KEYS", Fernet.generate_key().decode())
     if os.environ.get("TEST_DATABASE", "postgres") == "sqlite":
         os.environ.pop("DATABASE_URL", None)
     elif not os.environ.get("DATABASE_URL"):
@@ -50,6 +56,17 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # The product's default: no model. A developer's own key must never reach a test.
     os.environ.pop("OPENAI_API_KEY", None)
     os.environ.pop("OPENAI_BASE_URL", None)
+
+
+def radicale_server():
+    """The suite's Radicale, started the first time a test asks for it (workers reach it too:
+    it listens on loopback like the other services)."""
+    global _radicale_server
+    if _radicale_server is None:
+        from tests.services import RadicaleServer
+
+        _radicale_server = _keep(RadicaleServer(keep_data=False).start())
+    return _radicale_server
 
 
 def pytest_report_header(config):

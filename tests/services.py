@@ -455,6 +455,66 @@ class OpenAIServer:
         }
 
 
+class RadicaleServer:
+    """A real CalDAV server (Radicale 3) on loopback with htpasswd logins, storing its
+    collections in a throwaway folder. stop() and start() again keep the data: that is how
+    tests take the calendar server away and bring it back (`keep_data=False`: stop() removes
+    them). Runs fine as root (it needs no privileges and writes only below its temporary
+    folder)."""
+
+    def __init__(self, users: dict[str, str] | None = None, keep_data: bool = True) -> None:
+        self.keep_data = keep_data
+        self.port = free_port()
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="terminfinder-radicale-"))
+        self.users = users or {"doctor": "radicale-test-password"}
+        (self.tmpdir / "users").write_text(
+            "".join(f"{name}:{password}\n" for name, password in self.users.items())
+        )
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> RadicaleServer:
+        log = open(self.tmpdir / "radicale.log", "ab")  # noqa: SIM115 - lives as long as the server
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "radicale",
+                "--config", "",
+                "--server-hosts", f"127.0.0.1:{self.port}",
+                "--storage-filesystem-folder", str(self.tmpdir / "collections"),
+                "--auth-type", "htpasswd",
+                "--auth-htpasswd-filename", str(self.tmpdir / "users"),
+                "--auth-htpasswd-encryption", "plain",
+                "--rights-type", "owner_only",
+                # Radicale slows every failed login down by a second (brute-force guard).
+                "--auth-delay", "0",
+                "--logging-level", "warning",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for_port(self.port, timeout=30)
+        except RuntimeError:
+            raise RuntimeError("Radicale did not start:\n" + (self.tmpdir / "radicale.log").read_text()) from None
+        return self
+
+    def stop(self, *, remove_data: bool = False) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if remove_data or not self.keep_data:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
 def _user_exists(name: str) -> bool:
     try:
         pwd.getpwnam(name)

@@ -25,6 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Absence, AvailabilityRule, Booking, Slot, SlotAlert
+from calendars.models import CalendarConnection, CalendarFeed
+from calendars.services import feed_create
 from notifications.models import Delivery
 from practices.models import Doctor, FAQEntry, Membership, Practice, Specialty, VisitReason
 from terminfinder.accounts.models import User
@@ -84,6 +86,8 @@ COVERAGE: dict[type[Model], Coverage] = {
     Absence: tenant_data("absence"),
     Slot: tenant_data("free_slot", change=NOBODY),  # slots come from the rules
     Booking: tenant_data("booking", delete=NOBODY),  # bookings are cancelled, never deleted
+    CalendarConnection: tenant_data("calendar_connection"),
+    CalendarFeed: tenant_data("calendar_feed"),  # made and revoked; the change form is read-only
 }
 
 
@@ -139,6 +143,10 @@ def world(world):
         end = start + timedelta(minutes=30)
         tenant.free_slot = Slot.objects.create(doctor=tenant.doctor, starts_at=start, ends_at=end)
         tenant.staff_membership = tenant.practice.memberships.get(role=STAFF)
+        tenant.calendar_connection = CalendarConnection.objects.create(
+            doctor=tenant.doctor, url="https://calendar.example.org/dav/praxis/", username="praxis"
+        )
+        tenant.calendar_feed, _ = feed_create(doctor=tenant.doctor)
     world.group = Group.objects.create(name="Support")
     world.delivery = Delivery.objects.create(
         kind=Delivery.Kind.BOOKING_CONFIRMATION,
@@ -351,6 +359,12 @@ def practice_form(w, t):
     return {"name": "Praxis Neu", "cancellation_deadline_hours": 12, **address, **inline}
 
 
+def connection_form(w, t):
+    inline = {"pushed_events-TOTAL_FORMS": 0, "pushed_events-INITIAL_FORMS": 0}
+    fields = {"provider": "caldav", "url": "https://cal.example.org/remote.php/dav/calendars/x/", "username": "x"}
+    return {"doctor": t.doctor.pk, "direction": "both", "is_active": "on", "secret": "", **fields, **inline}
+
+
 # Model → a valid admin form of practice `t`; the writer is the owner where the role demands it.
 FORMS = {
     Practice: (practice_form, "owner"),
@@ -360,6 +374,7 @@ FORMS = {
     FAQEntry: (faq_form, "staff"),
     AvailabilityRule: (rule_form, "staff"),
     Absence: (absence_form, "staff"),
+    CalendarConnection: (connection_form, "staff"),
 }
 # The form field that points into a practice, per model (two for the availability rule).
 PRACTICE_FIELDS = [
@@ -370,6 +385,7 @@ PRACTICE_FIELDS = [
     (AvailabilityRule, "doctor"),
     (AvailabilityRule, "visit_reasons"),
     (Absence, "doctor"),
+    (CalendarConnection, "doctor"),
 ]
 FORM_MODELS = list(dict.fromkeys(model for model, _ in PRACTICE_FIELDS))
 
@@ -499,7 +515,7 @@ def test_it_offers_no_choices_of_another_practice_in_forms(world, persona_name, 
 # --- Actions and deleting ----------------------------------------------------------------------
 
 # Objects practice staff may delete (doctors and visit reasons of the world are held by bookings).
-DELETABLE = [Membership, FAQEntry, AvailabilityRule, Absence, Slot]
+DELETABLE = [Membership, FAQEntry, AvailabilityRule, Absence, Slot, CalendarConnection, CalendarFeed]
 
 
 def post_action(client: Client, model: type[Model], action: str, objects: list[Model]):

@@ -91,3 +91,17 @@ def test_it_has_no_model_changes_without_a_migration(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No changes detected" in result.stdout
+
+
+@pytest.mark.parametrize("keys", [None, "", "not-a-fernet-key"])
+def test_it_refuses_to_run_without_a_calendar_key_when_debug_is_off(keys):
+    result = manage("check", env=production_env(TERMINFINDER_CALENDAR_KEYS=keys))
+
+    assert result.returncode != 0
+    assert "calendars.E001" in result.stdout + result.stderr
+
+
+def test_it_derives_a_calendar_key_in_debug_mode():
+    result = manage("check", env=production_env(TERMINFINDER_CALENDAR_KEYS=None, DJANGO_DEBUG="1"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
