@@ -59,7 +59,7 @@ def test_a_patient_signs_up_books_cancels_subscribes_and_switches_language(world
     page.locator(f"a[href*='{first.public_id}']").click()
     page.wait_for_url("**/accounts/login/**")
     visit.check("login")
-    page.get_by_role("main").get_by_role("link", name="erstelle").click()  # allauth: "Dann erstelle bitte zunächst eins."
+    page.get_by_role("main").get_by_role("link", name="registrieren Sie sich").click()  # "Dann registrieren Sie sich bitte zuerst."
     visit.check("signup")
     page.get_by_label("E-Mail").fill(EMAIL)
     page.get_by_label("Passwort:", exact=True).fill(PASSWORD)
