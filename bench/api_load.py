@@ -20,40 +20,17 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
-import secrets
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+from bench.common import BASE_DIR, machine, start_services  # noqa: E402  (also puts the project on sys.path)
 
 CITIES = ["Berlin", "Hamburg", "München", "Köln", "Frankfurt"]
-
-
-def start_services():
-    from tests.services import PostgresServer, RedisServer
-
-    pg = PostgresServer().start()
-    redis = RedisServer().start()
-    os.environ.update(
-        DATABASE_URL=pg.url,
-        REDIS_URL=redis.url,
-        DJANGO_SETTINGS_MODULE="terminfinder.settings",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        # The benchmark measures the stack, not the throttle.
-        TERMINFINDER_API_BOOKING_RATE="1000000/minute",
-        LOG_LEVEL="WARNING",
-    )
-    return pg, redis
 
 
 def seed(patients: int):
@@ -189,7 +166,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     options = parser.parse_args()
 
-    pg, redis = start_services()
+    services = start_services(
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        # The benchmark measures the stack, not the throttle.
+        TERMINFINDER_API_BOOKING_RATE="1000000/minute",
+        LOG_LEVEL="WARNING",
+    )
     gunicorn = None
     try:
         import django
@@ -241,23 +224,17 @@ def main() -> int:
         if gunicorn is not None:
             gunicorn.terminate()
             gunicorn.wait(timeout=30)
-        redis.stop(remove_data=True)
-        pg.stop()
+        services.stop()
     write_results(results, options, slot_count)
     return 0
 
 
 def write_results(results: dict, options, slot_count: int) -> None:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
     lines = [
         "",
         f"## REST API under load — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}. "
+        f"Machine: {machine()}. "
         f"`python -m bench.api_load --seconds {options.seconds:g} --concurrency {options.concurrency} "
         f"--workers {options.workers}`: gunicorn ({options.workers} sync workers) + PostgreSQL, 20 practices, "
         f"100 doctors, {slot_count} slots (12 weeks); client threads on the same machine.",

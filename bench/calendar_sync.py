@@ -19,35 +19,13 @@ Appends the figures to bench/RESULTS.md with the machine and date.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import secrets
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+from bench.common import BASE_DIR, machine, start_services  # noqa: E402  (also puts the project on sys.path)
 
 REQUESTS = {"count": 0, "seconds": 0.0}
-
-
-def start_services():
-    from tests.services import PostgresServer, RadicaleServer, RedisServer
-
-    pg = PostgresServer().start()
-    redis = RedisServer().start()
-    radicale = RadicaleServer().start()
-    os.environ.update(
-        DATABASE_URL=pg.url,
-        REDIS_URL=redis.url,
-        DJANGO_SETTINGS_MODULE="terminfinder.settings",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_DEBUG="1",
-        LOG_LEVEL="WARNING",
-    )
-    return pg, redis, radicale
 
 
 def count_requests() -> None:
@@ -223,7 +201,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="100,5000")
     parser.add_argument("--rounds", type=int, default=5)
     options = parser.parse_args()
-    pg, redis, radicale = start_services()
+    services = start_services(radicale=True, DJANGO_DEBUG="1", LOG_LEVEL="WARNING")
+    radicale = services.radicale
     try:
         import django
 
@@ -243,24 +222,17 @@ def main() -> int:
             print(f"Incremental, calendar of {size} ...", flush=True)
             rows += bench_incremental(radicale, size, options.rounds, horizon_days)
     finally:
-        radicale.stop(remove_data=True)
-        redis.stop(remove_data=True)
-        pg.stop()
+        services.stop()
     write_results(rows, options)
     return 0
 
 
 def write_results(rows, options) -> None:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
     lines = [
         "",
         f"## Calendar sync (CalDAV, Radicale) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}. "
+        f"Machine: {machine()}. "
         f"`python -m bench.calendar_sync --bookings {options.bookings} --events {options.events} "
         f"--sizes {options.sizes} --rounds {options.rounds}`: PostgreSQL, Radicale 3 (file storage) and the "
         "calendar services in one process on the same machine; a doctor with 15-minute slots Mon–Fri 8–18 "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -24,25 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-
-
-def start_services():
-    from tests.services import PostgresServer, RedisServer, SmtpServer
-
-    pg = PostgresServer().start()
-    redis = RedisServer().start()
-    smtp = SmtpServer().start()
-    os.environ.update(
-        DATABASE_URL=pg.url,
-        REDIS_URL=redis.url,
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp.port),
-        DJANGO_SETTINGS_MODULE="terminfinder.settings",
-        DJANGO_DEBUG="1",
-    )
-    return pg, redis, smtp
+from bench.common import BASE_DIR, machine, start_services  # noqa: E402  (also puts the project on sys.path)
 
 
 def seed(bookings: int):
@@ -151,7 +132,8 @@ def main() -> int:
     parser.add_argument("--bookings", type=int, default=20)
     parser.add_argument("--task-ms", type=int, default=50, help="Duration of each `low` message.")
     options = parser.parse_args()
-    pg, redis, smtp = start_services()
+    services = start_services(smtp=True, DJANGO_DEBUG="1")
+    smtp = services.smtp
     try:
         import django
 
@@ -171,27 +153,17 @@ def main() -> int:
                 run_layout(name, layout, slots[part], patients[part], reason, smtp, options.backlog, options.task_ms)
             )
     finally:
-        smtp.stop()
-        redis.stop(remove_data=True)
-        pg.stop()
+        services.stop()
     write_results(results, options)
     return 0
 
 
 def write_results(results, options) -> None:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     lines = [
         "",
         f"## Confirmation latency behind a `low` backlog — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}. "
+        f"Machine: {machine()}. "
         f"`python -m bench.queue_latency --backlog {options.backlog} --bookings {options.bookings} "
         f"--task-ms {options.task_ms}`: {options.backlog} messages of {options.task_ms} ms queued on `low`, "
         "then one booking every 0.5 s; latency "

@@ -40,6 +40,17 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"Nothing answered on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
+def terminate(process: subprocess.Popen | None, *, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended after `timeout` seconds."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def postgres_bindir() -> Path:
     """Where initdb and postgres live: $PG_BINDIR, Debian's newest version, or $PATH."""
     if os.environ.get("PG_BINDIR"):
@@ -139,13 +150,7 @@ class PostgresServer:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: PostgreSQL's "smart" shutdown
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout=20)  # SIGTERM: PostgreSQL's "smart" shutdown
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
@@ -211,13 +216,7 @@ class RedisServer:
             client.close()
 
     def stop(self, *, remove_data: bool = False) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.process = None
         if remove_data:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
@@ -503,13 +502,7 @@ class RadicaleServer:
         return self
 
     def stop(self, *, remove_data: bool = False) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.process = None
         if remove_data or not self.keep_data:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
