@@ -29,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),
     path("", include("calendars.urls")),
+    path("", include("chatbot.urls")),
     path("", include("practices.urls")),
     path("", include("bookings.urls")),
 ]

@@ -1,6 +1,7 @@
-"""The chat box on the practice page, in Chromium: a question typed and sent with the keyboard
-is answered from the practice's FAQ by a real worker process; the page has no serious or
-critical axe violation, and the answer is shown as text.
+"""The chat boxes in Chromium: on the practice page a question typed and sent with the keyboard
+is answered from the practice's FAQ by a real worker process (the answer shown as text), and on
+the help page (linked from every page's footer) the help bot answers on `low`; no page has a
+serious or critical axe violation.
 
 Needs PostgreSQL: the worker process reads the live server's database."""
 
@@ -58,5 +59,34 @@ def test_a_visitor_asks_the_chat_box_and_reads_the_faq_answer(browser, server, w
         visit.check("practice-chat-emergency")
         assert visit.violations == {}, visit.violations
         assert not [url for url in visit.requested if "Beispielfrau" in url or "parken" in url]
+    finally:
+        page.context.close()
+
+
+@pytest.fixture
+def low_worker():
+    group = WorkerGroup("low").start()
+    yield group
+    group.stop()
+
+
+def test_a_visitor_asks_the_help_bot_on_the_help_page(browser, server, low_worker):
+    from chatbot import knowledge
+
+    visit = new_visit(browser, server, SCREENSHOTS / "chat")
+    page = visit.page
+    try:
+        visit.open("/")
+        page.get_by_role("contentinfo").get_by_role("link", name="Hilfe").click()
+        page.wait_for_url("**/hilfe/")
+        box = page.get_by_role("region", name="Fragen zu Terminfinder?")
+        field = box.get_by_label("Ihre Frage")
+        field.fill("Wie lösche ich mein Konto?")
+        field.press("Enter")
+
+        deletion = next(d.answer for d in knowledge.help_documents("de") if d.source == "help:deletion")
+        box.get_by_role("status").get_by_text(deletion).wait_for(timeout=20_000)
+        visit.check("help-chat-answered")
+        assert visit.violations == {}, visit.violations
     finally:
         page.context.close()

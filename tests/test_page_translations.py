@@ -95,6 +95,7 @@ def pages(world):
         "login": reverse("account_login"),
         "signup": reverse("account_signup"),
         "password-reset": reverse("account_reset_password"),
+        "help": reverse("chatbot:help"),
     }
     personal = {
         "book": reverse("bookings:book", args=[free.public_id]) + picker,
