@@ -17,13 +17,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 @pytest.fixture
-def worker():
-    group = WorkerGroup("default").start()
-    yield group
-    group.stop()
+def workers():
+    """Starts a real worker group on the given queue; all are stopped after the test."""
+    groups = []
+
+    def start(queue: str) -> WorkerGroup:
+        groups.append(WorkerGroup(queue).start())
+        return groups[-1]
+
+    yield start
+    for group in groups:
+        group.stop()
 
 
-def test_a_visitor_asks_the_chat_box_and_reads_the_faq_answer(browser, server, worker):
+def test_a_visitor_asks_the_chat_box_and_reads_the_faq_answer(browser, server, workers):
+    workers("default")  # the practice bot's queue
     chat = make_chat_practice()
     visit = new_visit(browser, server, SCREENSHOTS / "chat")
     page = visit.page
@@ -63,14 +71,8 @@ def test_a_visitor_asks_the_chat_box_and_reads_the_faq_answer(browser, server, w
         page.context.close()
 
 
-@pytest.fixture
-def low_worker():
-    group = WorkerGroup("low").start()
-    yield group
-    group.stop()
-
-
-def test_a_visitor_asks_the_help_bot_on_the_help_page(browser, server, low_worker):
+def test_a_visitor_asks_the_help_bot_on_the_help_page(browser, server, workers):
+    workers("low")  # the help bot's queue
     from chatbot import knowledge
 
     visit = new_visit(browser, server, SCREENSHOTS / "chat")
