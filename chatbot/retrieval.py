@@ -141,6 +141,13 @@ def _matches(stem: str, folded: str, tokens: list[str]) -> bool:
     return any(t.startswith(stem) for t in tokens)
 
 
+# "Kann ich mein Kind mitbringen?" asks about a companion, not about documents to bring: the
+# "bring" topic would answer with the insurance card.
+# ("Frau"/"Herr" are name cues, not companions: "Frau Kowalczyk hier, was muss ich mitbringen?")
+COMPANIONS = ("kind", "begleit", "hund", "partner", "ehemann", "ehefrau", "mutter", "vater", "child", "kid", "dog",
+              "husband", "wife", "mother", "father", "companion", "friend", "freund")
+
+
 def topic_weights(text: str) -> dict[str, float]:
     folded, tokens = fold(text), words(text)
     weights = {}
@@ -148,7 +155,13 @@ def topic_weights(text: str) -> dict[str, float]:
         total = sum(weight for stem, weight in stems if _matches(stem, folded, tokens))
         if total:
             weights[topic] = total
+    if "bring" in weights and asks_about_companion(tokens):
+        del weights["bring"]
     return weights
+
+
+def asks_about_companion(tokens: list[str]) -> bool:
+    return any(t.startswith(COMPANIONS) for t in tokens)
 
 
 GREETING_WORDS = {
@@ -231,6 +244,8 @@ def best_match(question: str, documents: list[Document], language: str) -> Match
     confident enough."""
     weights = topic_weights(question)
     tokens = set(words(question))
+    if asks_about_companion(list(tokens)) and any(t.startswith(("mitbring", "bring", "mitnehm")) for t in tokens):
+        documents = [d for d in documents if d.topic != "bring"]
 
     def ranked(candidates):
         scored = [Match(d, score(d, weights, tokens)) for d in candidates]

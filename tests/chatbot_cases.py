@@ -144,6 +144,9 @@ CASES = [
     Case(P, "Hello, my name is Priya Quintrell", "en", "greeting", "fixed:greeting", ("Quintrell",)),
     Case(H, "Thanks a lot", "en", "greeting", "fixed:greeting"),
     Case(P, "Wie lange muss ich im Wartezimmer warten?", "de", "unknown", "fixed:unknown"),
+    # Bringing a companion is not "what to bring": the practice knows, the FAQ does not say.
+    Case(P, "Kann ich mein Kind mitbringen?", "de", "unknown", "fixed:unknown"),
+    Case(P, "Can I bring my dog?", "en", "unknown", "fixed:unknown"),
 ]
 PII_TOKENS = sorted({token for case in CASES for token in case.pii})
 
