@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from bench.common import BASE_DIR, machine, start_services  # noqa: E402  (also puts the project on sys.path)
+from bench.common import BASE_DIR, append_results, machine, start_services
 
 CITIES = ["Berlin", "Hamburg", "München", "Köln", "Frankfurt"]
 
@@ -247,10 +247,7 @@ def write_results(results: dict, options, slot_count: int) -> None:
         lines.append(
             f"| {name} | {r['requests']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {statuses} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(BASE_DIR / "bench" / "RESULTS.md", "a") as handle:
-        handle.write(text)
+    append_results(lines)
 
 
 if __name__ == "__main__":

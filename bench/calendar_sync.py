@@ -19,11 +19,10 @@ Appends the figures to bench/RESULTS.md with the machine and date.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.common import BASE_DIR, machine, start_services  # noqa: E402  (also puts the project on sys.path)
+from bench.common import append_results, machine, start_services
 
 REQUESTS = {"count": 0, "seconds": 0.0}
 
@@ -243,10 +242,7 @@ def write_results(rows, options) -> None:
     ]
     for name, seconds, requests, waiting, result in rows:
         lines.append(f"| {name} | {seconds:.3f} | {requests} | {waiting:.3f} | {result} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(BASE_DIR / "bench" / "RESULTS.md", "a") as handle:
-        handle.write(text)
+    append_results(lines)
 
 
 if __name__ == "__main__":

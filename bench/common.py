@@ -62,3 +62,13 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+
+
+def append_results(lines: list[str]) -> None:
+    """Print a results section and append it to bench/RESULTS.md."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not RESULTS.exists():
+        RESULTS.write_text("# Benchmark results\n\nEach section names the command, the machine and the date.\n")
+    with RESULTS.open("a") as handle:
+        handle.write(text)

@@ -23,7 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import BASE_DIR, machine, start_services  # noqa: E402  (also puts the project on sys.path)
+from bench.common import BASE_DIR, append_results, machine, start_services
 
 
 def seed(bookings: int):
@@ -176,13 +176,7 @@ def write_results(results, options) -> None:
         lines.append(
             f"| {r['layout']} | {r['delivered']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | {r['low_left']} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    path = BASE_DIR / "bench" / "RESULTS.md"
-    if not path.exists():
-        path.write_text("# Benchmark results\n\nEach section names the command, the machine and the date.\n")
-    with open(path, "a") as handle:
-        handle.write(text)
+    append_results(lines)
 
 
 if __name__ == "__main__":
