@@ -7,7 +7,7 @@ defaults to the strict value when DEBUG is off.
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -236,6 +236,10 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the web server append to X-Forwarded-For. The API throttles count
+# per client address: with 0 they use REMOTE_ADDR and ignore the header, which a client could
+# otherwise fill with anything to get a fresh throttle bucket per request.
+NUM_PROXIES = env_int("DJANGO_NUM_PROXIES", 0)
 
 # The demo prints mail (e.g. the sign-up confirmation link) to the terminal instead of failing
 # on a missing mail server.
@@ -283,13 +287,9 @@ LOGGING = {
 # noeviction`); cache entries all expire on their own. The embedded server of `make run` and the
 # test harness are started that way; `make run` sets REDIS_URL to its embedded server.
 
-# Set explicitly: django-dramatiq 0.15's built-in default names the Prometheus middleware
-# path that dramatiq 2 removed, and a RabbitMQ broker.
 def with_redis_timeouts(url: str) -> str:
     """Every network client has a timeout: a web request must not hang on a dead Redis. The
     broker builds its connection pool from the URL alone, so the timeouts travel in the URL."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     query.setdefault("socket_connect_timeout", str(env_int("REDIS_CONNECT_TIMEOUT", 2)))
@@ -298,6 +298,8 @@ def with_redis_timeouts(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+# Set explicitly: django-dramatiq 0.15's built-in default names the Prometheus middleware
+# path that dramatiq 2 removed, and a RabbitMQ broker.
 DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker",
     "OPTIONS": {
@@ -358,6 +360,7 @@ TERMINFINDER_GOOGLE_CLIENT_SECRET = os.environ.get("TERMINFINDER_GOOGLE_CLIENT_S
 
 # The REST API (/api/): JWT bearer tokens for apps, the session for the site's own pages.
 REST_FRAMEWORK = {
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -139,6 +139,19 @@ def test_it_throttles_the_token_endpoint_and_booking_create(world, free_slot, mo
     assert patient.get("/api/bookings/").status_code == 200  # reading is not throttled
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_throttle(world, monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/minute"})
+    client = api_client()
+    wrong = {"email": world.patient.email, "password": "wrong"}
+
+    statuses = [
+        client.post("/api/auth/token/", wrong, format="json", headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+        for i in range(3)
+    ]
+
+    assert statuses == [401, 401, 429]
+
+
 def slot_ids(response) -> set[str]:
     assert response.status_code == 200, response.content
     return {row["public_id"] for row in response.json()["results"]}
