@@ -42,14 +42,16 @@ def _is_all_day(value) -> bool:
 
 def busy_blocks(
     *, connection_prefix: str, href: str, data: str, window_start: datetime, window_end: datetime
-) -> list[BusyBlock]:
+) -> list[BusyBlock] | None:
+    """The busy blocks of one calendar object; None when it cannot be read (the caller keeps
+    what was imported from it before: an error page is not an empty calendar)."""
     tz = ZoneInfo(settings.TIME_ZONE)
     try:
         calendar = Calendar.from_ical(data)
         occurrences = list(recurring_ical_events.of(calendar).between(window_start, window_end))
     except Exception as error:  # noqa: BLE001 - one unreadable object must not stop the pull
         logger.warning("calendars.unreadable_object error=%s", type(error).__name__)
-        return []
+        return None
     prefix = href_prefix(connection_prefix, href)
     blocks = {}
     for event in occurrences:

@@ -241,6 +241,7 @@ class PullResult:
     blocks_created: int = 0
     blocks_updated: int = 0
     blocks_deleted: int = 0
+    unreadable: int = 0
 
 
 def pull_window() -> tuple[datetime, datetime]:
@@ -278,13 +279,21 @@ def connection_pull(*, connection: CalendarConnection, full: bool = False) -> Pu
         result = _apply(connection, changes)
     finally:
         CalendarConnection.objects.filter(pk=connection.pk).update(pull_lease_until=None)
-    fields = {"sync_token": changes.token}
-    if changes.full:
-        fields["last_full_sync_at"] = timezone.now()
-    CalendarConnection.objects.filter(pk=connection.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(connection, name, value)
-    connection_record(connection=connection, status=Status.OK)
+    if result.unreadable:
+        # Keep the old token: the next pull asks for the same objects again.
+        connection_record(
+            connection=connection,
+            status=Status.ERROR,
+            error=f"{result.unreadable} calendar object(s) could not be read; their busy time is kept",
+        )
+    else:
+        fields = {"sync_token": changes.token}
+        if changes.full:
+            fields["last_full_sync_at"] = timezone.now()
+        CalendarConnection.objects.filter(pk=connection.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(connection, name, value)
+        connection_record(connection=connection, status=Status.OK)
     logger.info(
         "calendars.pull connection=%s full=%s fetched=%d deleted=%d blocks=+%d~%d-%d",
         connection.pk, result.full, result.fetched, result.deleted,
@@ -299,13 +308,21 @@ def _apply(connection: CalendarConnection, changes: Changes) -> PullResult:
         return result
     start, end = pull_window()
     prefix = connection.block_prefix
-    blocks = []
+    blocks, read = [], []
     for obj in changes.changed:
-        blocks += busy_blocks(connection_prefix=prefix, href=obj.href, data=obj.data, window_start=start, window_end=end)
-    if changes.full:
+        found = busy_blocks(connection_prefix=prefix, href=obj.href, data=obj.data, window_start=start, window_end=end)
+        if found is None:
+            result.unreadable += 1
+            continue
+        blocks += found
+        read.append(obj.href)
+    if changes.full and not result.unreadable:
         prefixes = [prefix]
     else:
-        prefixes = [href_prefix(prefix, href) for href in [o.href for o in changes.changed] + changes.deleted]
+        # An object that could not be read keeps the busy time imported from it before; a full
+        # pull with such an object replaces only what it could read (vanished objects go at the
+        # next clean full pull).
+        prefixes = [href_prefix(prefix, href) for href in read + changes.deleted]
     result.fetched, result.deleted = len(changes.changed), len(changes.deleted)
     _note_outside_edits(connection, changes)
     if prefixes:

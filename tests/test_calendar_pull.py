@@ -253,6 +253,25 @@ END:VCALENDAR\r
 """
 
 
+@pytest.mark.parametrize("broken", [b"<html><body>Proxy error</body></html>", b"", b"BEGIN:VCALENDAR\r\nBEGIN:VEV"])
+def test_it_keeps_the_busy_time_when_the_calendar_cannot_be_read(calendar_doctor, ics_server, broken):
+    day = days(9)
+    IcsHandler.etag, IcsHandler.body = '"v1"', vcalendar(vevent("o1", local(day, 9), local(day, 10))).encode()
+    url = f"http://127.0.0.1:{ics_server.server_port}/owa/calendar/published.ics"
+    connection = make_connection(calendar_doctor, url, provider="ics", direction="pull")
+    connection_pull(connection=connection)
+    assert hidden_starts(calendar_doctor) == {local(day, 9), local(day, 9, 30)}
+
+    IcsHandler.etag, IcsHandler.body = '"v2"', broken
+    result = connection_pull(connection=connection)
+
+    assert result.unreadable == 1
+    assert hidden_starts(calendar_doctor) == {local(day, 9), local(day, 9, 30)}
+    connection.refresh_from_db()
+    assert connection.status == CalendarConnection.Status.ERROR
+    assert "could not be read" in connection.last_error
+
+
 def test_it_reads_outlooks_windows_time_zone_names(calendar_doctor, ics_server):
     day = days(10)
     IcsHandler.etag, IcsHandler.body = '"outlook"', OUTLOOK.format(day=f"{day:%Y%m%d}").encode()
