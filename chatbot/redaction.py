@@ -152,6 +152,9 @@ def without_placeholders(text: str) -> str:
     return PLACEHOLDER_RE.sub(" ", text)
 
 
+NUMBER_RUN_RE = re.compile(r"\+?\d[\d \-/().]*\d")
+
+
 def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
@@ -160,11 +163,13 @@ def pii_not_in(answer: str, allowed: str) -> list[Found]:
     """Personal data in an answer that the allowed text (the practice's own public data, the
     retrieved context) does not contain: what a model may have made up or echoed."""
     allowed_folded = allowed.casefold()
-    allowed_digits = digits(allowed)
+    # Each number of the allowed text on its own: digits glued across two unrelated numbers
+    # (postal code and phone) must not vouch for a made-up one.
+    allowed_numbers = [digits(run) for run in NUMBER_RUN_RE.findall(allowed)]
     leaked = []
     for item in find_pii(answer):
         number = digits(item.text)
-        if number and len(number) >= 5 and number in allowed_digits:
+        if number and len(number) >= 5 and any(number in known for known in allowed_numbers):
             continue
         if item.text.casefold() in allowed_folded:
             continue

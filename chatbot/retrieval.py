@@ -141,13 +141,6 @@ def _matches(stem: str, folded: str, tokens: list[str]) -> bool:
     return any(t.startswith(stem) for t in tokens)
 
 
-# "Kann ich mein Kind mitbringen?" asks about a companion, not about documents to bring: the
-# "bring" topic would answer with the insurance card.
-# ("Frau"/"Herr" are name cues, not companions: "Frau Kowalczyk hier, was muss ich mitbringen?")
-COMPANIONS = ("kind", "begleit", "hund", "partner", "ehemann", "ehefrau", "mutter", "vater", "child", "kid", "dog",
-              "husband", "wife", "mother", "father", "companion", "friend", "freund")
-
-
 def topic_weights(text: str) -> dict[str, float]:
     folded, tokens = fold(text), words(text)
     weights = {}
@@ -155,13 +148,23 @@ def topic_weights(text: str) -> dict[str, float]:
         total = sum(weight for stem, weight in stems if _matches(stem, folded, tokens))
         if total:
             weights[topic] = total
-    if "bring" in weights and asks_about_companion(tokens):
-        del weights["bring"]
     return weights
 
 
-def asks_about_companion(tokens: list[str]) -> bool:
-    return any(t.startswith(COMPANIONS) for t in tokens)
+# "Kann ich mein Kind mitbringen?" asks about a companion, not about documents to bring: the
+# "bring" entry would answer with the insurance card. Whole words ("Freundliche Grüße" is no
+# friend); "Frau"/"Herr" are name cues, not companions.
+COMPANIONS = frozenset({
+    "kind", "kinder", "kindern", "sohn", "tochter", "baby", "begleitung", "begleitperson", "hund", "hunde",
+    "partner", "partnerin", "ehemann", "ehefrau", "mutter", "vater", "eltern", "freund", "freundin",
+    "child", "children", "kid", "kids", "son", "daughter", "dog", "dogs", "husband", "wife", "mother",
+    "father", "parent", "parents", "companion", "friend",
+})
+BRING_VERBS = ("mitbring", "bring", "mitnehm")
+
+
+def asks_about_companion(tokens: set[str]) -> bool:
+    return bool(tokens & COMPANIONS) and any(t.startswith(BRING_VERBS) for t in tokens)
 
 
 GREETING_WORDS = {
@@ -244,7 +247,7 @@ def best_match(question: str, documents: list[Document], language: str) -> Match
     confident enough."""
     weights = topic_weights(question)
     tokens = set(words(question))
-    if asks_about_companion(list(tokens)) and any(t.startswith(("mitbring", "bring", "mitnehm")) for t in tokens):
+    if asks_about_companion(tokens):
         documents = [d for d in documents if d.topic != "bring"]
 
     def ranked(candidates):

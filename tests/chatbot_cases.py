@@ -147,6 +147,7 @@ CASES = [
     # Bringing a companion is not "what to bring": the practice knows, the FAQ does not say.
     Case(P, "Kann ich mein Kind mitbringen?", "de", "unknown", "fixed:unknown"),
     Case(P, "Can I bring my dog?", "en", "unknown", "fixed:unknown"),
+    Case(P, "Was muss ich mitbringen? Freundliche Grüße", "de", "answered", "faq:bring-de"),
 ]
 PII_TOKENS = sorted({token for case in CASES for token in case.pii})
 

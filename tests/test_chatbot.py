@@ -15,7 +15,7 @@ import pytest
 from rest_framework.throttling import ScopedRateThrottle
 
 from chatbot import knowledge, tickets
-from chatbot.redaction import kvnr_is_valid, redact, svnr_is_valid
+from chatbot.redaction import kvnr_is_valid, pii_not_in, redact, svnr_is_valid
 from tests.api_client import api_client
 from tests.chatbot_cases import CASES, H, ask_url, expected_source, make_chat_practice
 from tests.flow import queued_messages
@@ -195,6 +195,13 @@ def test_it_redacts_each_kind_of_personal_data(text, kinds):
     redacted, found = redact(text)
     assert found == kinds
     assert redacted.count("[") == len(kinds)
+
+
+def test_the_answer_check_accepts_the_practices_own_numbers_but_not_digits_glued_across_them():
+    allowed = "Lindenallee 5\n10115 Berlin\n+49 30 5550999"
+
+    assert pii_not_in("Rufen Sie uns an: +49 30 5550999.", allowed) == []
+    assert [f.text for f in pii_not_in("Rufen Sie 115 4930 555 an.", allowed)] == ["115 4930 555"]
 
 
 def test_check_digits_tell_real_numbers_from_near_misses():
