@@ -12,6 +12,8 @@ import re
 
 from django.conf import settings
 
+from .text import spell_out
+
 EMERGENCY = "emergency"
 CRISIS = "crisis"  # suicidal thoughts: emergency numbers and the Telefonseelsorge
 MEDICAL = "medical"
@@ -24,14 +26,13 @@ def max_length() -> int:
 
 
 def normalise(text: str) -> str:
-    """Casefolded, typographic apostrophes made plain, whitespace collapsed."""
-    text = text.replace("\u2019", "'").replace("\u00df", "ss").casefold()
-    return re.sub(r"\s+", " ", text).strip()
+    """Folded like the patterns (text.spell_out), whitespace collapsed."""
+    return re.sub(r"\s+", " ", spell_out(text)).strip()
 
 
 def _patterns(*words: str) -> re.Pattern:
-    # Each entry is a regex fragment matched from a word start; "ß" is already "ss".
-    return re.compile(r"(?<![\w])(?:" + "|".join(words) + r")", re.IGNORECASE)
+    # Each entry is a regex fragment matched from a word start, folded like the text it meets.
+    return re.compile(r"(?<![\w])(?:" + "|".join(spell_out(w) for w in words) + r")", re.IGNORECASE)
 
 
 CRISIS_PATTERNS = _patterns(
@@ -68,9 +69,11 @@ MEDICAL_PATTERNS = _patterns(
 INJECTION_PATTERNS = _patterns(
     r"ignore (?:all |any |the |your )?(?:previous|prior|above|earlier)", r"ignore (?:all|your) (?:rules|instructions)",
     r"ignorier\w*", r"vergiss (?:alle|deine|die)", r"disregard", r"system ?prompt", r"systemanweisung",
-    r"anweisungen", r"instructions", r"you are now", r"du bist (?:jetzt|ab jetzt|nun)", r"act as",
+    # Not bare "instructions"/"prompt": "instructions for the blood test", "a prompt appointment".
+    r"(?:deine|ihre|alle|vorherigen?|bisherigen?|obigen?) anweisungen",
+    r"(?:your|all|previous|prior|above|earlier|these|system) instructions", r"you are now", r"du bist (?:jetzt|ab jetzt|nun)", r"act as",
     r"pretend", r"tu so als", r"jailbreak", r"developer mode", r"entwicklermodus", r"dan mode",
-    r"reveal your", r"verrate (?:mir )?dein", r"prompt", r"<\|", r"\[inst\]", r"role ?play", r"rollenspiel",
+    r"reveal your", r"verrate (?:mir )?dein", r"(?:your|dein\w*|ihr\w*) prompt", r"<\|", r"\[inst\]", r"role ?play", r"rollenspiel",
 )
 OFF_TOPIC_PATTERNS = _patterns(
     r"wetter", r"weather", r"fussball", r"football", r"soccer", r"bundesliga", r"kochrezept",

@@ -13,16 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .text import spell_out
+
 FAQ, PRACTICE, HELP = "faq", "practice", "help"
 MIN_SCORE = 2.0
 
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "\u2019": "'"})
-
-
 def fold(text: str) -> str:
-    """Casefolded, umlauts spelled out, everything but letters and digits a single space."""
-    text = text.casefold().translate(_FOLD)
-    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
+    """Folded (text.spell_out), everything but letters and digits a single space."""
+    return " " + re.sub(r"[^a-z0-9]+", " ", spell_out(text)).strip() + " "
 
 
 def words(text: str) -> list[str]:

@@ -148,6 +148,10 @@ CASES = [
     Case(P, "Kann ich mein Kind mitbringen?", "de", "unknown", "fixed:unknown"),
     Case(P, "Can I bring my dog?", "en", "unknown", "fixed:unknown"),
     Case(P, "Was muss ich mitbringen? Freundliche Grüße", "de", "answered", "faq:bring-de"),
+    # German typed without umlauts is German all the same; "instructions" alone is no injection.
+    Case(P, "Ich habe Uebelkeit, brauche ich einen Termin?", "de", "medical", "fixed:medical"),
+    Case(P, "Ist das gefaehrlich?", "de", "medical", "fixed:medical"),
+    Case(P, "Are there any instructions for the blood test?", "en", "unknown", "fixed:unknown"),
 ]
 PII_TOKENS = sorted({token for case in CASES for token in case.pii})
 
