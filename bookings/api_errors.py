@@ -6,20 +6,13 @@ BookingError keeps its own status (409 slot taken, 400, 403) and code.
 
 from __future__ import annotations
 
-import logging
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
-from django.utils.translation import gettext as _
-from dramatiq.errors import BrokerError
-from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import BookingError
-
-logger = logging.getLogger(__name__)
 
 
 def _body(code: str, message, fields=None) -> dict:
@@ -29,15 +22,6 @@ def _body(code: str, message, fields=None) -> dict:
 def api_exception_handler(exc, context):
     if isinstance(exc, BookingError):
         return Response(_body(exc.code, exc.message), status=exc.http_status)
-    if isinstance(exc, (RedisError, BrokerError)):
-        # Only what needs the queue or the cache answers this (the chat); bookings don't.
-        logger.warning("api.unavailable error=%s", type(exc).__name__)
-        response = Response(
-            _body("unavailable", _("This service is briefly unavailable. Please try again in a minute.")),
-            status=503,
-        )
-        response["Retry-After"] = "60"
-        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -73,7 +57,6 @@ ERROR_STATUSES = {
     "404": "Not found, or not visible to you.",
     "409": "The slot has just been taken.",
     "429": "Too many requests.",
-    "503": "Briefly unavailable (the queue or the cache cannot be reached); retry later.",
 }
 
 

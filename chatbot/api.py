@@ -14,6 +14,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from dramatiq.errors import BrokerError
+from redis.exceptions import RedisError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
@@ -21,10 +24,20 @@ from rest_framework.reverse import reverse
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from bookings.api_errors import ErrorSerializer
 from practices.selectors import practice_exists
 
 from . import pipeline, tickets
 from .tasks import answer_help_question, answer_practice_question
+
+
+class ChatUnavailable(exceptions.APIException):
+    """The chat needs Redis (queue and ticket cache); without it, 503 and when to try again."""
+
+    status_code = 503
+    default_detail = gettext_lazy("This service is briefly unavailable. Please try again in a minute.")
+    default_code = "unavailable"
+    wait = 60  # DRF sends it as Retry-After
 
 
 class QuestionSerializer(serializers.Serializer):
@@ -76,14 +89,17 @@ class ChatView(APIView):
             prepared = pipeline.prepare(serializer.validated_data["message"], language_hint=hint)
         except pipeline.TooLong:  # the serializer checks first; kept for other callers
             raise exceptions.ValidationError({"message": [_("Your question is too long.")]}) from None
-        ticket = tickets.ticket_open(
-            bot=self.bot,
-            text=prepared.text,
-            language=prepared.language,
-            practice_public_id=practice_public_id,
-            guard=prepared.guard,
-        )
-        actor.send(ticket)
+        try:
+            ticket = tickets.ticket_open(
+                bot=self.bot,
+                text=prepared.text,
+                language=prepared.language,
+                practice_public_id=practice_public_id,
+                guard=prepared.guard,
+            )
+            actor.send(ticket)
+        except (RedisError, BrokerError) as error:
+            raise ChatUnavailable() from error
         body = {
             "ticket": ticket,
             "poll_url": reverse("api:chat-ticket", args=[ticket]),
@@ -96,7 +112,7 @@ class ChatView(APIView):
 class PracticeChatView(ChatView):
     bot = pipeline.PRACTICE_BOT
 
-    @extend_schema(request=QuestionSerializer, responses={202: TicketSerializer}, summary="Ask the practice bot")
+    @extend_schema(request=QuestionSerializer, responses={202: TicketSerializer, 503: ErrorSerializer}, summary="Ask the practice bot")
     def post(self, request, public_id):
         if not practice_exists(public_id):
             raise exceptions.NotFound()
@@ -106,7 +122,7 @@ class PracticeChatView(ChatView):
 class HelpChatView(ChatView):
     bot = pipeline.HELP_BOT
 
-    @extend_schema(request=QuestionSerializer, responses={202: TicketSerializer}, summary="Ask the help bot")
+    @extend_schema(request=QuestionSerializer, responses={202: TicketSerializer, 503: ErrorSerializer}, summary="Ask the help bot")
     def post(self, request):
         return self.ask(request, actor=answer_help_question)
 
@@ -117,9 +133,12 @@ class TicketView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "chat_poll"
 
-    @extend_schema(responses={200: AnswerSerializer}, summary="Poll a chat ticket")
+    @extend_schema(responses={200: AnswerSerializer, 503: ErrorSerializer}, summary="Poll a chat ticket")
     def get(self, request, ticket):
-        result = tickets.ticket_result(ticket)
+        try:
+            result = tickets.ticket_result(ticket)
+        except RedisError as error:
+            raise ChatUnavailable() from error
         if result is None:
             raise exceptions.NotFound()
         body = {key: result[key] for key in ("status", "answer", "category", "language", "phrased") if key in result}
