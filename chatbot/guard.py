@@ -1,5 +1,6 @@
-"""The cheap, deterministic checks that run before anything looks for an answer: the length
-cap, emergencies, and the hard block on medical questions, prompt injection and off-topic chat.
+"""The cheap, deterministic checks that run before anything looks for an answer: emergencies,
+and the hard block on medical questions, prompt injection and off-topic chat (the length cap is
+the API serializer's).
 
 Plain word lists, German and English, so every refusal is explainable and testable. They err on
 the side of refusing: a practice chatbot that declines a harmless question costs a phone call;
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
-
 from .text import spell_out
 
 EMERGENCY = "emergency"
@@ -19,10 +18,6 @@ CRISIS = "crisis"  # suicidal thoughts: emergency numbers and the Telefonseelsor
 MEDICAL = "medical"
 INJECTION = "injection"
 OFF_TOPIC = "off_topic"
-
-
-def max_length() -> int:
-    return settings.CHATBOT_MAX_MESSAGE_LENGTH
 
 
 def normalise(text: str) -> str:
@@ -83,10 +78,6 @@ OFF_TOPIC_PATTERNS = _patterns(
     r"translate", r"lottozahl", r"lottery", r"horoskop", r"horoscope", r"film", r"movie",
     r"hauptstadt", r"capital of", r"song", r"lied\b", r"holiday trip", r"essay", r"aufsatz",
 )
-
-
-def is_too_long(text: str) -> bool:
-    return len(text) > max_length()
 
 
 def emergency_kind(text: str) -> str | None:

@@ -8,6 +8,7 @@ and at most one retry: on any failure the caller answers with the retrieved text
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.conf import settings
@@ -38,19 +39,20 @@ def build_input(question: str, context: str) -> str:
     return f"INFORMATION:\n{context}\n\nQUESTION:\n{question}"
 
 
+@functools.lru_cache(maxsize=4)
+def _client(api_key: str, base_url: str | None, timeout: float):
+    """One client (and connection pool) per worker process and configuration, not per question."""
+    # Imported here: without a key the product never loads the SDK.
+    import openai
+
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=1)
+
+
 def phrase(*, question: str, context: str, language: str) -> str | None:
     """The model's answer, or None (not configured, failed, timed out, empty or "unknown")."""
     if not is_enabled():
         return None
-    # Imported here: without a key the product never loads the SDK.
-    import openai
-
-    client = openai.OpenAI(
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.OPENAI_BASE_URL or None,
-        timeout=settings.CHATBOT_OPENAI_TIMEOUT,
-        max_retries=1,
-    )
+    client = _client(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, settings.CHATBOT_OPENAI_TIMEOUT)
     try:
         response = client.responses.create(
             model=settings.OPENAI_MODEL,
@@ -58,15 +60,12 @@ def phrase(*, question: str, context: str, language: str) -> str | None:
             input=build_input(question, context),
             store=False,
             max_output_tokens=300,
-            timeout=settings.CHATBOT_OPENAI_TIMEOUT,
         )
         text = (response.output_text or "").strip()
     except Exception as error:  # noqa: BLE001 - any failure means: answer with the FAQ text
         # The class name only: an error message may quote the request.
         logger.warning("chatbot.phrasing failed error=%s", type(error).__name__)
         return None
-    finally:
-        client.close()
     if not text or any(marker in text for marker in UNKNOWN_MARKERS):
         return None
     return text

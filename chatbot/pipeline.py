@@ -51,15 +51,10 @@ class Result:
         return asdict(self)
 
 
-class TooLong(ValueError):
-    pass
-
-
 def prepare(message: str, *, language_hint: str | None = None) -> Prepared:
-    """The synchronous part: the length cap, then redaction. Raises TooLong."""
+    """The synchronous part (the API's serializer has capped the length): the emergency and
+    scope checks on the raw text, then redaction."""
     message = message.strip()
-    if guard.is_too_long(message):
-        raise TooLong
     found = guard.emergency_kind(message) or guard.blocked_kind(message)
     text, kinds = redact(message)
     return Prepared(text=text, language=detect_language(text, language_hint), redacted=kinds, guard=found)
