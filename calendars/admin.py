@@ -9,6 +9,7 @@ from practices.admin_scoping import TenantAdmin, TenantInline, register_tenant_m
 from terminfinder.outbox.services import outbox_dispatch
 
 from . import tasks
+from .addresses import address_problem
 from .models import CalendarConnection, CalendarFeed, PushedEvent
 from .services import connection_delete, connection_set_secret, connection_test, feed_create, feed_revoke
 
@@ -44,6 +45,9 @@ class CalendarConnectionForm(forms.ModelForm):
         url = self.cleaned_data["url"]
         if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
             raise forms.ValidationError(_("Put the user name and password in their own fields, not in the address."))
+        problem = address_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
         return url
 
     def clean(self):

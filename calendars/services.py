@@ -24,7 +24,8 @@ from bookings.models import Booking
 from practices.models import Doctor
 
 from . import crypto
-from .client import CalDAVCalendar, CalendarError, Changes, EventConflict, IcsCalendar
+from .addresses import address_problem
+from .client import CalDAVCalendar, CalendarError, CalendarRefused, Changes, EventConflict, IcsCalendar
 from .events import booking_event_ics, content_hash, is_our_uid
 from .expand import busy_blocks, href_prefix
 from .models import CalendarConnection, CalendarFeed, PushedEvent
@@ -56,6 +57,9 @@ def connection_delete(*, connection: CalendarConnection) -> None:
 
 
 def calendar_for(connection: CalendarConnection, *, timeout: int | None = None):
+    problem = address_problem(connection.url)
+    if problem:
+        raise CalendarRefused(problem)
     if connection.provider == CalendarConnection.Provider.ICS:
         return IcsCalendar(connection, timeout=timeout)
     try:

@@ -343,6 +343,9 @@ TERMINFINDER_BOOKING_HORIZON_WEEKS = env_int("TERMINFINDER_BOOKING_HORIZON_WEEKS
 # new key first, re-save, drop the old one). Production refuses to run without one (system
 # check calendars.E001); with DEBUG on a key is derived from SECRET_KEY.
 TERMINFINDER_CALENDAR_KEYS = env_list("TERMINFINDER_CALENDAR_KEYS", [])
+# Calendar addresses must be https and public (calendars/addresses.py); development and the
+# test suite (a CalDAV server on loopback) lift that.
+TERMINFINDER_CALENDAR_ALLOW_LOCAL = env_bool("TERMINFINDER_CALENDAR_ALLOW_LOCAL", DEBUG)
 # Every call to a calendar server gives up after this many seconds.
 TERMINFINDER_CALENDAR_TIMEOUT = env_int("TERMINFINDER_CALENDAR_TIMEOUT", 10)
 TERMINFINDER_CALENDAR_MAX_RETRIES = env_int("TERMINFINDER_CALENDAR_MAX_RETRIES", 6)

@@ -41,6 +41,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     from cryptography.fernet import Fernet
 
     os.environ.setdefault("TERMINFINDER_CALENDAR_KEYS", Fernet.generate_key().decode())
+    # The suite's CalDAV and ICS servers listen on loopback over http (calendars/addresses.py).
+    os.environ.setdefault("TERMINFINDER_CALENDAR_ALLOW_LOCAL", "1")
     if os.environ.get("TEST_DATABASE", "postgres") == "sqlite":
         os.environ.pop("DATABASE_URL", None)
     elif not os.environ.get("DATABASE_URL"):

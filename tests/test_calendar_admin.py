@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from calendars import crypto
+from calendars.services import connection_test
 from calendars.models import CalendarConnection
 from terminfinder.outbox.models import OutboxMessage
 from tests.calendar_support import make_connection, radicale, upstream  # noqa: F401 - fixtures
@@ -64,6 +66,46 @@ def test_it_rejects_credentials_in_the_url(world):
     assert response.status_code == 200
     assert "url" in response.context["adminform"].form.errors
     assert not CalendarConnection.objects.filter(doctor=world.a.doctor).exists()
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://cal.example.org/dav/", "https://"),
+        ("https://127.0.0.1:6379/", "privates Netz"),
+        ("https://10.0.0.5/remote.php/dav/", "privates Netz"),
+        ("https://169.254.169.254/latest/meta-data/", "privates Netz"),
+    ],
+)
+def test_it_refuses_plain_http_and_addresses_inside_our_network(world, settings, url, reason):
+    settings.TERMINFINDER_CALENDAR_ALLOW_LOCAL = False
+
+    response = staff_client(world).post(reverse("admin:calendars_calendarconnection_add"), form(world, url, SECRET))
+
+    assert response.status_code == 200
+    assert reason in " ".join(response.context["adminform"].form.errors["url"])
+    assert not CalendarConnection.objects.filter(doctor=world.a.doctor).exists()
+
+
+def test_it_accepts_a_public_https_address(world, settings):
+    settings.TERMINFINDER_CALENDAR_ALLOW_LOCAL = False
+    url = "https://93.184.216.34/dav/calendars/doctor/"
+
+    response = staff_client(world).post(reverse("admin:calendars_calendarconnection_add"), form(world, url, SECRET))
+
+    assert response.status_code == 302
+    assert CalendarConnection.objects.get(doctor=world.a.doctor).url == url
+
+
+def test_the_worker_refuses_a_stored_address_inside_our_network(world, settings):
+    connection = make_connection(world.a.doctor, "http://127.0.0.1:6379/", provider="ics", direction="pull")
+    settings.TERMINFINDER_CALENDAR_ALLOW_LOCAL = False
+
+    error = connection_test(connection=connection)
+
+    assert "https://" in error
+    connection.refresh_from_db()
+    assert connection.status == CalendarConnection.Status.ERROR
 
 
 def test_it_tests_a_connection_from_the_admin(world, upstream):
