@@ -228,6 +228,9 @@ def notify_slot_alerts(doctor_id: int, starts_from: str, starts_until: str) -> N
                     doctor=Doctor(pk=doctor_id),
                     insurance_type=alert.insurance_type,
                     visit_reason=alert.visit_reason,
+                    # The same days _alert_fits chose the alert for: no slot outside them in the email.
+                    date_from=alert.date_from,
+                    date_until=alert.date_until,
                 )
                 .filter(
                     starts_at__gte=datetime.fromisoformat(starts_from),
