@@ -173,7 +173,10 @@ def doctors_with_next_slots(
         queries = [(None, slots_free(**common))]
 
     hits: dict[tuple[int, int | None], DoctorSlots] = {}
+    full = 0  # hits with per_doctor slots: once all max_doctors are full, no later slot counts
     for reason, slots in queries:
+        if full >= max_doctors:
+            break
         for slot in slots.iterator(chunk_size=500):
             key = (slot.doctor_id, reason.pk if reason else None)
             hit = hits.get(key)
@@ -183,6 +186,10 @@ def doctors_with_next_slots(
                 hit = hits[key] = DoctorSlots(doctor=slot.doctor, visit_reason=reason)
             if len(hit.slots) < per_doctor:
                 hit.slots.append(slot)
+                if len(hit.slots) == per_doctor:
+                    full += 1
+                    if full >= max_doctors:
+                        break
     return sorted(hits.values(), key=lambda hit: (hit.slots[0].starts_at, hit.doctor.name))
 
 

@@ -236,11 +236,15 @@ def _booking_create_locked(
         # Serialise bookings per doctor: this also covers overlapping slots, which a lock on the
         # slot row alone would not. SQLite serialises every write transaction anyway.
         Doctor.objects.select_for_update().filter(pk=slot_ref["doctor_id"]).first()
-    slot = (
-        Slot.objects.select_for_update(of=("self",))
-        .select_related("doctor__practice", "rule")
-        .get(pk=slot_ref["pk"])
-    )
+    try:
+        slot = (
+            Slot.objects.select_for_update(of=("self",))
+            .select_related("doctor__practice", "rule")
+            .get(pk=slot_ref["pk"])
+        )
+    except Slot.DoesNotExist:
+        # slots_generate removed the free slot between the read above and the lock.
+        raise BookingClosed(_("This appointment does not exist (any more).")) from None
     if idempotency_key:
         # A simultaneous retry (a double click) waited for the lock above: its twin's booking
         # is visible now and is the answer, not "slot taken".

@@ -43,6 +43,15 @@ EMAIL_OPTIONS = {
 UNSUBSCRIBE_SALT = "terminfinder.slot-alert.unsubscribe"
 ALERT_QUIET_HOURS = 6
 REMINDER_LEAD = timedelta(hours=24)
+# How long a failed email can still be retried by Dramatiq: every backoff at its jittered
+# maximum, plus each attempt's time limit. A reminder still pending after this lost its message.
+EMAIL_RETRY_WINDOW = timedelta(
+    milliseconds=sum(
+        min(2 * EMAIL_OPTIONS["min_backoff"] * 2**attempt, EMAIL_OPTIONS["max_backoff"])
+        for attempt in range(EMAIL_OPTIONS["max_retries"])
+    )
+    + (EMAIL_OPTIONS["max_retries"] + 1) * EMAIL_OPTIONS["time_limit"]
+)
 
 
 def _booking(public_id: str) -> Booking | None:
@@ -165,9 +174,12 @@ def scan_booking_reminders() -> int:
     )
     # Booked less than a day ahead: the confirmation is the reminder.
     ids = [str(pid) for pid, created, starts in due if starts - created >= REMINDER_LEAD]
+    # A pending delivery is in Dramatiq's hands (claimed, or waiting for its retry): enqueueing
+    # it again every scan only piles up duplicates. Only once its retries must be over is it
+    # sent again, so a retry lost with a Redis restart (or dead-lettered) still gets its reminder.
     done = set(
         Delivery.objects.filter(kind=Delivery.Kind.BOOKING_REMINDER, object_ref__in=ids)
-        .exclude(status=Delivery.Status.PENDING)
+        .exclude(status=Delivery.Status.PENDING, created_at__lt=now - EMAIL_RETRY_WINDOW)
         .values_list("object_ref", flat=True)
     )
     todo = [pid for pid in ids if pid not in done]
@@ -228,6 +240,9 @@ def notify_slot_alerts(doctor_id: int, starts_from: str, starts_until: str) -> N
                     doctor=Doctor(pk=doctor_id),
                     insurance_type=alert.insurance_type,
                     visit_reason=alert.visit_reason,
+                    # The same days _alert_fits chose the alert for: no slot outside them in the email.
+                    date_from=alert.date_from,
+                    date_until=alert.date_until,
                 )
                 .filter(
                     starts_at__gte=datetime.fromisoformat(starts_from),

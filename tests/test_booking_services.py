@@ -112,6 +112,25 @@ def test_it_refuses_a_slot_deleted_since_the_patient_saw_it(world, free_slot):
     assert_refused(BookingClosed, lambda: book(world, public_id))
 
 
+def test_it_refuses_a_slot_deleted_between_its_first_read_and_the_lock(world, free_slot, monkeypatch):
+    # slots_generate removes a free slot that no longer matches the rules: here it does so right
+    # after booking_create read the slot and before it takes the lock.
+    read_slot = Slot.objects.values
+
+    class ReadThenVanish:
+        def __init__(self, queryset):
+            self.queryset = queryset
+
+        def get(self, **lookup):
+            found = self.queryset.get(**lookup)
+            Slot.objects.filter(pk=found["pk"]).delete()
+            return found
+
+    monkeypatch.setattr(Slot.objects, "values", lambda *fields: ReadThenVanish(read_slot(*fields)))
+
+    assert_refused(BookingClosed, lambda: book(world, free_slot))
+
+
 def test_it_refuses_a_visit_reason_of_another_practice(world, free_slot):
     error = assert_refused(InvalidBooking, lambda: book(world, free_slot, reason=world.b.reason))
     assert error.http_status == 400

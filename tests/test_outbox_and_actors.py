@@ -218,3 +218,29 @@ def test_it_schedules_a_reminder_only_for_bookings_made_more_than_a_day_ahead(wo
     assert message["actor_name"] == "send_booking_reminder"
     assert message["args"] == [str(due.public_id)]
     assert queue_lengths() == {**EMPTY, "default": 1}
+
+
+@pytest.mark.django_db
+def test_it_does_not_enqueue_a_pending_reminder_again_until_its_retries_must_be_over(world):
+    patients = make_patients(2)
+    retrying = _booking(world, patients[0], starts_in=timedelta(hours=23), created_ago=timedelta(hours=30))
+    lost = _booking(world, patients[1], starts_in=timedelta(hours=22), created_ago=timedelta(hours=30))
+    for booking, patient, first_attempt_ago in (
+        (retrying, patients[0], timedelta(minutes=5)),  # Dramatiq holds its retry
+        (lost, patients[1], tasks.EMAIL_RETRY_WINDOW + timedelta(minutes=1)),  # its retry is gone
+    ):
+        delivery = Delivery.objects.create(
+            kind=Delivery.Kind.BOOKING_REMINDER,
+            object_ref=str(booking.public_id),
+            recipient_ref=f"user:{patient.pk}",
+            attempts=1,
+            last_error="SMTPServerDisconnected",
+        )
+        Delivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - first_attempt_ago)
+    assert queue_lengths() == EMPTY
+
+    assert tasks.scan_booking_reminders() == 1
+    assert tasks.scan_booking_reminders() == 1  # the next scan, ten minutes later
+
+    messages = queued_messages("default")
+    assert [m["args"] for m in messages] == [[str(lost.public_id)], [str(lost.public_id)]]

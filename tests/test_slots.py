@@ -546,3 +546,28 @@ def test_it_lists_free_slots_for_a_visit_reason_in_one_query(world, doctor, djan
         assert {slot.doctor.practice.name for slot in slots} == {"Praxis Gamma"}
 
     assert len(slots) == 200
+
+
+def test_it_stops_reading_slots_once_the_wanted_doctors_have_their_slots(doctor, specialty, monkeypatch):
+    other = make_doctor(doctor.practice, specialty, "Doktor Delta")
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    for who in (doctor, other):
+        Slot.objects.bulk_create(
+            Slot(doctor=who, starts_at=start + timedelta(minutes=30 * i), ends_at=start + timedelta(minutes=30 * i + 30))
+            for i in range(40)
+        )
+    read = []
+    from_db = Slot.from_db.__func__
+
+    def counting_from_db(cls, *args, **kwargs):
+        read.append(1)
+        return from_db(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Slot, "from_db", classmethod(counting_from_db))
+
+    (hit,) = selectors.doctors_with_next_slots(specialty=specialty, place="Hamburg", per_doctor=2, max_doctors=1)
+
+    assert hit.doctor == min(doctor, other, key=lambda d: d.pk)
+    assert [slot.starts_at for slot in hit.slots] == [start, start + timedelta(minutes=30)]
+    # The first doctor's second slot fills the page: the 77 later slots are never read.
+    assert len(read) == 3

@@ -9,8 +9,8 @@ keep their place for the practice, i.e. relations with on_delete=SET_NULL).
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from uuid import UUID
@@ -86,6 +86,20 @@ def user_export_data(*, user: User) -> dict:
     return data
 
 
+def _strings_in(value) -> list[str]:
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings_in(k), *_strings_in(v))]
+    if isinstance(value, (list, tuple, set)):
+        return [s for item in value for s in _strings_in(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def _email_pattern(email: str) -> str:
+    """The address as a whole word: not part of a longer one (anna@x.de in joanna@x.de or
+    anna@x.de.com). A trailing dot that ends a sentence still counts as a boundary."""
+    return r"(^|[^a-z0-9._%+\-])" + re.escape(email.lower()) + r"($|[^a-z0-9_.\-]|\.($|[^a-z0-9]))"
+
+
 def _session_keys_of(user: User) -> list[str]:
     """Database sessions keep the user inside the encoded data: a signed-in user's id, or, half
     way through a login (e.g. waiting for the TOTP code), allauth's record with id and email."""
@@ -98,7 +112,7 @@ def _session_keys_of(user: User) -> list[str]:
             str(data.get("_auth_user_id")) == pk
             or str(data.get("account_authentication_methods_user")) == pk
             or str(login.get("user_pk")) == pk
-            or email in json.dumps(data, default=str).lower()
+            or email in (value.strip().lower() for value in _strings_in(data))
         ):
             keys.append(session.session_key)
     return keys
@@ -122,10 +136,11 @@ def user_delete(*, user: User) -> None:
     # The admin's log names objects by their text, and a user's or membership's text is the
     # email address: those entries go too.
     user_type = ContentType.objects.get_for_model(User)
+    email = _email_pattern(user.email)
     LogEntry.objects.filter(
         Q(content_type=user_type, object_id=str(user.pk))
-        | Q(object_repr__icontains=user.email)
-        | Q(change_message__icontains=user.email)
+        | Q(object_repr__iregex=email)
+        | Q(change_message__iregex=email)
     ).delete()
     Session.objects.filter(session_key__in=_session_keys_of(user)).delete()
     public_ref = user.pk
