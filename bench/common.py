@@ -21,7 +21,8 @@ class Services(SimpleNamespace):
             server = getattr(self, name, None)
             if server is not None:
                 server.stop(remove_data=True) if name == "radicale" else server.stop()
-        self.redis.stop(remove_data=True)
+        if self.redis is not None:
+            self.redis.stop(remove_data=True)
         self.pg.stop()
 
 
@@ -30,23 +31,28 @@ def start_services(*, smtp: bool = False, radicale: bool = False, **env: str) ->
     `env`. Call .stop() when done."""
     from tests.services import PostgresServer, RadicaleServer, RedisServer, SmtpServer
 
-    services = Services(pg=PostgresServer().start(), redis=RedisServer().start(), smtp=None, radicale=None)
-    os.environ.update(
-        DATABASE_URL=services.pg.url,
-        REDIS_URL=services.redis.url,
-        DJANGO_SETTINGS_MODULE="terminfinder.settings",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-    )
-    if smtp:
-        services.smtp = SmtpServer().start()
+    services = Services(pg=PostgresServer().start(), redis=None, smtp=None, radicale=None)
+    try:
+        services.redis = RedisServer().start()
         os.environ.update(
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=str(services.smtp.port),
-            # With DEBUG the default backend prints to the terminal; the benchmark times real SMTP.
-            DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            DATABASE_URL=services.pg.url,
+            REDIS_URL=services.redis.url,
+            DJANGO_SETTINGS_MODULE="terminfinder.settings",
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         )
-    if radicale:
-        services.radicale = RadicaleServer().start()
+        if smtp:
+            services.smtp = SmtpServer().start()
+            os.environ.update(
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=str(services.smtp.port),
+                # With DEBUG the default backend prints to the terminal; the benchmark times real SMTP.
+                DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            )
+        if radicale:
+            services.radicale = RadicaleServer().start()
+    except BaseException:
+        services.stop()  # what did start must not outlive a failed start
+        raise
     os.environ.update(env)
     return services
 

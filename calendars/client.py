@@ -306,26 +306,36 @@ class IcsCalendar:
         self.connection = connection
         self.timeout = timeout or settings.TERMINFINDER_CALENDAR_TIMEOUT
 
-    def _get(self, token: str = ""):
+    def _get(self, token: str = "") -> tuple[object, bytes]:
+        """The response and its body, at most TERMINFINDER_CALENDAR_MAX_ICS_BYTES of it.
+        Redirects are not followed: the address staff entered is the one that was checked."""
         headers = {"Accept": "text/calendar"}
         if token:
             headers["If-None-Match"] = token
+        limit = settings.TERMINFINDER_CALENDAR_MAX_ICS_BYTES
         with _Network("ics"):
-            response = niquests.get(self.connection.url, headers=headers, timeout=self.timeout)
-        if response.status_code not in (200, 304):
-            raise _status_error(response.status_code, "ics")
-        return response
+            response = niquests.get(
+                self.connection.url, headers=headers, timeout=self.timeout, stream=True, allow_redirects=False
+            )
+            if response.status_code not in (200, 304):
+                raise _status_error(response.status_code, "ics")
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > limit:
+                    raise CalendarRefused(f"ics: the calendar file is larger than {limit // 1_000_000} MB")
+        return response, bytes(body)
 
     def check(self) -> None:
-        response = self._get()
-        if b"BEGIN:VCALENDAR" not in (response.content or b"")[:2000]:
+        _, body = self._get()
+        if b"BEGIN:VCALENDAR" not in body[:2000]:
             raise CalendarRefused("check: the address is not an ICS calendar")
 
     def changes(self, token: str) -> Changes:
-        response = self._get(token)
+        response, body = self._get(token)
         if response.status_code == 304:
             return Changes(full=False, token=token, unchanged=True)
         href = href_of(self.connection.url) or "/"
         etag = response.headers.get("ETag", "")
-        data = (response.content or b"").decode("utf-8", errors="replace")
+        data = body.decode("utf-8", errors="replace")
         return Changes(full=True, token=etag, changed=[RemoteObject(href=href, etag=etag, data=data)])

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bookings.busy import busy_blocks_replace
+from bookings.ics import booking_uid
 from bookings.models import Booking
 from practices.models import Doctor
 
@@ -51,8 +52,9 @@ def connection_delete(*, connection: CalendarConnection) -> None:
     pushed stay in the external calendar: that calendar belongs to the doctor."""
     doctor = Doctor(pk=connection.doctor_id)
     prefix = connection.block_prefix
-    connection.delete()
-    busy_blocks_replace(doctor=doctor, prefixes=[prefix], blocks=[])
+    with transaction.atomic():  # no imported busy time left behind without its connection
+        connection.delete()
+        busy_blocks_replace(doctor=doctor, prefixes=[prefix], blocks=[])
     logger.info("calendars.connection_deleted connection=%s", prefix)
 
 
@@ -145,7 +147,7 @@ def _push_locked(calendar, pushed: PushedEvent, booking: Booking) -> str:
         if not etag and pushed.state == PushedEvent.State.SYNCED:
             # Never noted as written, but an attempt may have died after its PUT: look once.
             existing = calendar.get(pushed.href)
-            if existing is not None and f"booking-{booking.public_id}@terminfinder" in existing.data:
+            if existing is not None and booking_uid(booking) in existing.data:
                 etag = existing.etag or "*"
         if pushed.state == PushedEvent.State.DELETED or not etag:
             pushed.state = PushedEvent.State.DELETED
@@ -170,7 +172,7 @@ def _push_locked(calendar, pushed: PushedEvent, booking: Booking) -> str:
             # Something is at our address: ours from an attempt that died before we could
             # note its ETag (adopt it), or not ours (a conflict).
             existing = calendar.get(pushed.href)
-            if existing is None or f"booking-{booking.public_id}@terminfinder" not in existing.data:
+            if existing is None or booking_uid(booking) not in existing.data:
                 raise
             pushed.etag = calendar.update(pushed.href, data, existing.etag)
             outcome = "updated"

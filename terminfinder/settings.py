@@ -346,6 +346,8 @@ TERMINFINDER_CALENDAR_KEYS = env_list("TERMINFINDER_CALENDAR_KEYS", [])
 # Calendar addresses must be https and public (calendars/addresses.py); development and the
 # test suite (a CalDAV server on loopback) lift that.
 TERMINFINDER_CALENDAR_ALLOW_LOCAL = env_bool("TERMINFINDER_CALENDAR_ALLOW_LOCAL", DEBUG)
+# A published ICS file larger than this is refused rather than read into memory.
+TERMINFINDER_CALENDAR_MAX_ICS_BYTES = env_int("TERMINFINDER_CALENDAR_MAX_ICS_BYTES", 10_000_000)
 # Every call to a calendar server gives up after this many seconds.
 TERMINFINDER_CALENDAR_TIMEOUT = env_int("TERMINFINDER_CALENDAR_TIMEOUT", 10)
 TERMINFINDER_CALENDAR_MAX_RETRIES = env_int("TERMINFINDER_CALENDAR_MAX_RETRIES", 6)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from bookings.models import Absence, Booking
 from bookings.services import booking_create
 from calendars import tasks
+from calendars.client import CalendarRefused
 from calendars.models import CalendarConnection
 from calendars.services import connection_pull
 from terminfinder.outbox.models import OutboxMessage
@@ -270,6 +271,21 @@ def test_it_keeps_the_busy_time_when_the_calendar_cannot_be_read(calendar_doctor
     connection.refresh_from_db()
     assert connection.status == CalendarConnection.Status.ERROR
     assert "could not be read" in connection.last_error
+
+
+def test_it_refuses_a_calendar_file_over_the_size_limit_and_keeps_the_busy_time(calendar_doctor, ics_server, settings):
+    day = days(9)
+    IcsHandler.etag, IcsHandler.body = '"v1"', vcalendar(vevent("o1", local(day, 9), local(day, 10))).encode()
+    url = f"http://127.0.0.1:{ics_server.server_port}/owa/calendar/published.ics"
+    connection = make_connection(calendar_doctor, url, provider="ics", direction="pull")
+    connection_pull(connection=connection)
+    settings.TERMINFINDER_CALENDAR_MAX_ICS_BYTES = 2_000_000
+    IcsHandler.etag, IcsHandler.body = '"v2"', b"BEGIN:VCALENDAR\r\n" + b"X" * 3_000_000
+
+    with pytest.raises(CalendarRefused, match="larger than 2 MB"):
+        connection_pull(connection=connection)
+
+    assert hidden_starts(calendar_doctor) == {local(day, 9), local(day, 9, 30)}
 
 
 def test_it_reads_outlooks_windows_time_zone_names(calendar_doctor, ics_server):
