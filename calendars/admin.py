@@ -11,7 +11,7 @@ from terminfinder.outbox.services import outbox_dispatch
 from . import tasks
 from .addresses import address_problem
 from .models import CalendarConnection, CalendarFeed, PushedEvent
-from .services import connection_delete, connection_set_secret, connection_test, feed_create, feed_revoke
+from .services import connection_changed, connection_delete, connection_set_secret, connection_test, feed_create, feed_revoke
 
 register_tenant_model(CalendarConnection, "doctor__practice")
 register_tenant_model(CalendarFeed, "doctor__practice")
@@ -99,7 +99,10 @@ class CalendarConnectionAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         if not self._allowed(request, self.write_roles, obj):
             raise PermissionDenied
+        previous = CalendarConnection.objects.get(pk=obj.pk) if change else None
         super().save_model(request, obj, form, change)
+        if previous is not None:
+            connection_changed(connection=obj, previous=previous)
         if form.cleaned_data.get("secret"):
             connection_set_secret(connection=obj, secret=form.cleaned_data["secret"])
 

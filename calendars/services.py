@@ -58,6 +58,21 @@ def connection_delete(*, connection: CalendarConnection) -> None:
     logger.info("calendars.connection_deleted connection=%s", prefix)
 
 
+def connection_changed(*, connection: CalendarConnection, previous: CalendarConnection) -> None:
+    """After staff edited a connection: a new address (or provider) is another calendar, so what
+    came from the old one goes (busy time, sync token, the record of pushed events); a connection
+    that no longer pulls keeps no busy time that nothing will ever update."""
+    moved = (previous.url, previous.provider) != (connection.url, connection.provider)
+    with transaction.atomic():
+        if moved:
+            CalendarConnection.objects.filter(pk=connection.pk).update(sync_token="", last_full_sync_at=None)
+            connection.sync_token, connection.last_full_sync_at = "", None
+            PushedEvent.objects.filter(connection=connection).delete()
+        if moved or not connection.pulls:
+            busy_blocks_replace(doctor=Doctor(pk=connection.doctor_id), prefixes=[connection.block_prefix], blocks=[])
+    logger.info("calendars.connection_changed connection=%s moved=%s pulls=%s", connection.pk, moved, connection.pulls)
+
+
 def calendar_for(connection: CalendarConnection, *, timeout: int | None = None):
     problem = address_problem(connection.url)
     if problem:

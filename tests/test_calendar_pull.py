@@ -16,7 +16,7 @@ from bookings.services import booking_create
 from calendars import tasks
 from calendars.client import CalendarRefused
 from calendars.models import CalendarConnection
-from calendars.services import connection_pull
+from calendars.services import connection_changed, connection_pull
 from terminfinder.outbox.models import OutboxMessage
 from tests.calendar_support import (  # noqa: F401 - fixtures
     calendar_doctor,
@@ -286,6 +286,36 @@ def test_it_refuses_a_calendar_file_over_the_size_limit_and_keeps_the_busy_time(
         connection_pull(connection=connection)
 
     assert hidden_starts(calendar_doctor) == {local(day, 9), local(day, 9, 30)}
+
+
+def test_a_connection_that_stops_pulling_leaves_no_busy_time_behind(pulling, upstream):
+    day = days(4)
+    upstream.put("busy.ics", vcalendar(vevent("busy", local(day, 9), local(day, 10))))
+    connection_pull(connection=pulling)
+    assert hidden_starts(pulling.doctor) == {local(day, 9), local(day, 9, 30)}
+    previous = CalendarConnection.objects.get(pk=pulling.pk)
+
+    pulling.direction = CalendarConnection.Direction.PUSH
+    pulling.save()
+    connection_changed(connection=pulling, previous=previous)
+
+    assert hidden_starts(pulling.doctor) == set()
+
+
+def test_a_new_calendar_address_starts_afresh(pulling, upstream):
+    day = days(4)
+    upstream.put("busy.ics", vcalendar(vevent("busy", local(day, 9), local(day, 10))))
+    connection_pull(connection=pulling)
+    previous = CalendarConnection.objects.get(pk=pulling.pk)
+    assert previous.sync_token
+
+    pulling.url = pulling.url.rstrip("/") + "-other/"
+    pulling.save()
+    connection_changed(connection=pulling, previous=previous)
+
+    pulling.refresh_from_db()
+    assert (pulling.sync_token, pulling.last_full_sync_at) == ("", None)
+    assert hidden_starts(pulling.doctor) == set()
 
 
 def test_it_reads_outlooks_windows_time_zone_names(calendar_doctor, ics_server):
